@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line settings of `fastfile serve` (see config.h). */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char config_serve_usage[] =
+    "usage: fastfile serve [options]\n"
+    "\n"
+    "Serve the files under DATA/files over HTTP.\n"
+    "\n"
+    "  --listen ADDR:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+    "  --threads N              event-loop threads (default: one per CPU)\n"
+    "  --data DIR               data folder, created if missing (default ./data)\n"
+    "  --access-log FILE        access log file, '-' for stderr (default), 'off' for none\n"
+    "  --head-timeout SEC       deadline for a whole request head (default 10)\n"
+    "  --body-timeout SEC       idle deadline while a request body arrives (default 30)\n"
+    "  --keepalive-timeout SEC  idle deadline between requests (default 60)\n"
+    "  --send-timeout SEC       idle deadline while a client reads a response (default 60)\n"
+    "  --max-head BYTES         largest request head (default 16384)\n"
+    "  --max-headers N          most header fields (default 100)\n"
+    "  --max-url BYTES          longest request target (default 8192)\n"
+    "  --no-multishot           receive with single-shot recv (the fallback for old kernels)\n"
+    "  -h, --help               this text\n";
+
+void config_defaults(struct ff_config *cfg)
+{
+    *cfg = (struct ff_config){
+        .threads = 0,
+        .data_dir = "./data",
+        .access_log = "-",
+        .head_timeout_ms = 10000,
+        .body_timeout_ms = 30000,
+        .keepalive_timeout_ms = 60000,
+        .send_timeout_ms = 60000,
+        .limits = http_limits_default,
+    };
+    int rc = config_parse_addr("127.0.0.1:8080", &cfg->listen, &cfg->listen_len);
+    (void)rc;
+}
+
+int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *colon = strrchr(s, ':');
+    if (!colon || (size_t)(colon - s) >= sizeof(host))
+        return -EINVAL;
+    memcpy(host, s, (size_t)(colon - s));
+    host[colon - s] = '\0';
+
+    char *end;
+    errno = 0;
+    unsigned long port = strtoul(colon + 1, &end, 10);
+    if (errno || *end || end == colon + 1 || port > 65535)
+        return -EINVAL;
+
+    memset(ss, 0, sizeof(*ss));
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+        host[hl - 1] = '\0';
+        if (inet_pton(AF_INET6, host + 1, &sin6->sin6_addr) != 1)
+            return -EINVAL;
+        sin6->sin6_family = AF_INET6;
+        sin6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*sin6);
+        return 0;
+    }
+    struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+    if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+        return -EINVAL;
+    sin->sin_family = AF_INET;
+    sin->sin_port = htons((uint16_t)port);
+    *len = sizeof(*sin);
+    return 0;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
+                      unsigned long *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long v = strtoul(s, &end, 10);
+    if (errno || *end || end == s || s[0] == '-' || v < min || v > max) {
+        fprintf(stderr, "fastfile serve: %s needs a number from %lu to %lu, not '%s'\n", opt, min,
+                max, s);
+        return -EINVAL;
+    }
+    *out = v;
+    return 0;
+}
+
+enum {
+    OPT_LISTEN = 256,
+    OPT_THREADS,
+    OPT_DATA,
+    OPT_ACCESS_LOG,
+    OPT_HEAD_TIMEOUT,
+    OPT_BODY_TIMEOUT,
+    OPT_KEEPALIVE_TIMEOUT,
+    OPT_SEND_TIMEOUT,
+    OPT_MAX_HEAD,
+    OPT_MAX_HEADERS,
+    OPT_MAX_URL,
+    OPT_NO_MULTISHOT,
+};
+
+int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"listen", required_argument, NULL, OPT_LISTEN},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"data", required_argument, NULL, OPT_DATA},
+        {"access-log", required_argument, NULL, OPT_ACCESS_LOG},
+        {"head-timeout", required_argument, NULL, OPT_HEAD_TIMEOUT},
+        {"body-timeout", required_argument, NULL, OPT_BODY_TIMEOUT},
+        {"keepalive-timeout", required_argument, NULL, OPT_KEEPALIVE_TIMEOUT},
+        {"send-timeout", required_argument, NULL, OPT_SEND_TIMEOUT},
+        {"max-head", required_argument, NULL, OPT_MAX_HEAD},
+        {"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
+        {"max-url", required_argument, NULL, OPT_MAX_URL},
+        {"no-multishot", no_argument, NULL, OPT_NO_MULTISHOT},
+        {"help", no_argument, NULL, 'h'},
+        {0},
+    };
+    unsigned long v;
+    int c;
+
+    optind = 1;
+    opterr = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int rc = 0;
+        switch (c) {
+        case OPT_LISTEN:
+            rc = config_parse_addr(optarg, &cfg->listen, &cfg->listen_len);
+            if (rc < 0)
+                fprintf(stderr, "fastfile serve: --listen wants ADDR:PORT, not '%s'\n", optarg);
+            break;
+        case OPT_THREADS:
+            rc = parse_uint("--threads", optarg, 1, 256, &v);
+            cfg->threads = (unsigned)v;
+            break;
+        case OPT_DATA:
+            cfg->data_dir = optarg;
+            break;
+        case OPT_ACCESS_LOG:
+            cfg->access_log = optarg;
+            break;
+        case OPT_HEAD_TIMEOUT:
+            rc = parse_uint("--head-timeout", optarg, 1, 3600, &v);
+            cfg->head_timeout_ms = (unsigned)v * 1000;
+            break;
+        case OPT_BODY_TIMEOUT:
+            rc = parse_uint("--body-timeout", optarg, 1, 3600, &v);
+            cfg->body_timeout_ms = (unsigned)v * 1000;
+            break;
+        case OPT_KEEPALIVE_TIMEOUT:
+            rc = parse_uint("--keepalive-timeout", optarg, 1, 3600, &v);
+            cfg->keepalive_timeout_ms = (unsigned)v * 1000;
+            break;
+        case OPT_SEND_TIMEOUT:
+            rc = parse_uint("--send-timeout", optarg, 1, 3600, &v);
+            cfg->send_timeout_ms = (unsigned)v * 1000;
+            break;
+        case OPT_MAX_HEAD:
+            rc = parse_uint("--max-head", optarg, 256, 1 << 20, &v);
+            cfg->limits.max_head = v;
+            break;
+        case OPT_MAX_HEADERS:
+            rc = parse_uint("--max-headers", optarg, 1, HTTP_MAX_HEADERS, &v);
+            cfg->limits.max_headers = v;
+            break;
+        case OPT_MAX_URL:
+            rc = parse_uint("--max-url", optarg, 16, 1 << 20, &v);
+            cfg->limits.max_target = v;
+            break;
+        case OPT_NO_MULTISHOT:
+            cfg->no_multishot = true;
+            break;
+        case 'h':
+            fputs(config_serve_usage, stdout);
+            return 1;
+        default:
+            fputs(config_serve_usage, stderr);
+            return -EINVAL;
+        }
+        if (rc < 0)
+            return rc;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "fastfile serve: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    if (cfg->limits.max_target > cfg->limits.max_head) {
+        cfg->limits.max_target = cfg->limits.max_head;
+    }
+    return 0;
+}

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/* Settings of `fastfile serve`, from defaults and the command line. */
+#ifndef SERVER_CONFIG_H
+#define SERVER_CONFIG_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "http/parse.h"
+
+struct ff_config {
+    struct sockaddr_storage listen;
+    socklen_t listen_len;
+    unsigned threads;       /* loop threads; 0 = one per CPU */
+    const char *data_dir;   /* files are served from DATA/files */
+    const char *access_log; /* a path, "-" for stderr, or "off" */
+    unsigned head_timeout_ms;      /* from the first byte of a head to its end */
+    unsigned body_timeout_ms;      /* idle time allowed while a body arrives */
+    unsigned keepalive_timeout_ms; /* idle time between requests */
+    unsigned send_timeout_ms;      /* idle time allowed while the client reads a response */
+    struct http_limits limits;
+    bool no_multishot; /* testing: use the single-shot recv fallback */
+};
+
+void config_defaults(struct ff_config *cfg);
+
+/**
+ * Parse the arguments after "serve". Returns 0, 1 when --help was printed (exit 0), or -EINVAL
+ * after printing what is wrong to stderr.
+ */
+int config_parse_serve(struct ff_config *cfg, int argc, char **argv);
+
+/** Parse "ADDR:PORT" or "[V6]:PORT" into ss. Returns 0 or -EINVAL. */
+int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+extern const char config_serve_usage[];
+
+#endif

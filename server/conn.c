@@ -1,0 +1,553 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Connection state machine: receiving, request framing, the lingering close, deadlines and the
+ * teardown that waits for the kernel to give back every buffer (see conn.h for the states).
+ *
+ * Input arrives through the loop's provided-buffer ring (multishot recv, or single-shot recv
+ * where the kernel lacks it) and is copied into the connection's input buffer, a pool buffer
+ * held only while there is unprocessed input or a request in progress. While a response is
+ * being written, pipelined input is kept; past one pool buffer the receive is paused, and a
+ * connection whose input still grows past IN_HARD_MAX is dropped.
+ *
+ * Not here yet: handing request bodies to handlers that want them (uploads arrive with WebDAV);
+ * today every body is read through its framing and discarded.
+ */
+#include "conn.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileserve.h"
+#include "send.h"
+
+/* An idle keep-alive connection costs this struct and the kernel's socket, nothing more. */
+static_assert(sizeof(struct conn) <= 256, "struct conn is the per-idle-connection cost");
+
+/* Pipelined input kept while a response is in flight, beyond which the connection is dropped. */
+#define IN_HARD_MAX (1u << 20)
+/* Bodies of requests that do not use them (GET) are discarded, up to this size. */
+#define DISCARD_BODY_MAX (1u << 20)
+
+static _Thread_local struct http_request scratch_req;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void conn_set_state(struct conn *c, enum conn_state s)
+{
+#ifdef FASTFILE_TRACE
+    log_debug("conn=%p state=%d->%d", (void *)c, c->state, s);
+#endif
+    c->state = (uint8_t)s;
+}
+
+/* --- input buffer --- */
+
+static void in_release(struct conn *c)
+{
+    if (!c->in)
+        return;
+    if (c->in_cap == c->loop->in_pool.size)
+        pool_put(&c->loop->in_pool, c->in);
+    else
+        free(c->in);
+    c->in = NULL;
+    c->in_len = c->in_cap = 0;
+}
+
+static int in_append(struct conn *c, const uint8_t *data, size_t n)
+{
+    struct loop *l = c->loop;
+    if (!c->in) {
+        c->in = pool_get(&l->in_pool);
+        if (!c->in)
+            return -ENOMEM;
+        c->in_cap = (uint32_t)l->in_pool.size;
+        c->in_len = 0;
+    }
+    if (c->in_len + n > c->in_cap) {
+        /* Only a client that pipelines far ahead of our responses gets here. */
+        size_t want = (size_t)c->in_len + n;
+        if (want > IN_HARD_MAX)
+            return -ENOBUFS;
+        size_t cap = (size_t)c->in_cap * 2 > want ? (size_t)c->in_cap * 2 : want;
+        if (cap > IN_HARD_MAX)
+            cap = IN_HARD_MAX;
+        uint8_t *p = malloc(cap);
+        if (!p)
+            return -ENOMEM;
+        memcpy(p, c->in, c->in_len);
+        uint32_t len = c->in_len;
+        in_release(c);
+        c->in = p;
+        c->in_len = len;
+        c->in_cap = (uint32_t)cap;
+    }
+    memcpy(c->in + c->in_len, data, n);
+    c->in_len += (uint32_t)n;
+    return 0;
+}
+
+/* Drop n bytes starting at off, keeping what follows (pipelined requests). */
+static void in_cut(struct conn *c, uint32_t off, uint32_t n)
+{
+    memmove(c->in + off, c->in + off + n, c->in_len - off - n);
+    c->in_len -= n;
+}
+
+/* --- receiving --- */
+
+static void rx_arm(struct conn *c)
+{
+    if ((c->flags & (CF_RECV_ARMED | CF_RX_PAUSED | CF_EOF)) || c->state == CONN_CLOSED)
+        return;
+    struct loop *l = c->loop;
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    if (l->multishot_recv)
+        io_uring_prep_recv_multishot(sqe, c->fd, NULL, 0, 0);
+    else
+        io_uring_prep_recv(sqe, c->fd, NULL, 0, 0);
+    sqe->flags |= IOSQE_BUFFER_SELECT;
+    sqe->buf_group = LOOP_BGID;
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_RECV));
+    c->flags |= CF_RECV_ARMED;
+    c->inflight++;
+}
+
+static void rx_cancel(struct conn *c)
+{
+    if (!(c->flags & CF_RECV_ARMED) || (c->flags & CF_CANCELLING) || !c->loop->multishot_recv)
+        return;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_cancel64(sqe, ud_make(c, OP_RECV), 0);
+    io_uring_sqe_set_data64(sqe, ud_make(NULL, OP_IGNORE));
+    c->flags |= CF_CANCELLING;
+}
+
+static void rx_pause(struct conn *c)
+{
+    c->flags |= CF_RX_PAUSED;
+    rx_cancel(c);
+}
+
+static void rx_resume(struct conn *c)
+{
+    c->flags &= (uint16_t)~CF_RX_PAUSED;
+    rx_arm(c);
+}
+
+/* --- closing --- */
+
+void conn_abort(struct conn *c)
+{
+    if (c->state == CONN_CLOSED)
+        return;
+    conn_set_state(c, CONN_CLOSED);
+    loop_timer_set(c->loop, c, TIMER_NONE);
+    /* Wakes every operation the kernel still holds for this socket: the recv ends with EOF,
+     * sends and splices with EPIPE. The fd itself is closed only after the last completion. */
+    shutdown(c->fd, SHUT_RDWR);
+    rx_cancel(c);
+}
+
+static void conn_free(struct conn *c)
+{
+    struct loop *l = c->loop;
+    send_release(c);
+    in_release(c);
+    close(c->fd);
+    l->nconns--;
+    pool_put(&l->conn_pool, c);
+}
+
+/* Called at the end of every entry point: frees c once closed and idle in the kernel. */
+static void conn_settle(struct conn *c)
+{
+    if (c->state == CONN_CLOSED && c->inflight == 0)
+        conn_free(c);
+}
+
+void conn_kill(struct conn *c)
+{
+    conn_abort(c);
+    conn_settle(c);
+}
+
+static void linger_close(struct conn *c)
+{
+    conn_set_state(c, CONN_LINGER);
+    in_release(c);
+    if (c->flags & CF_EOF) {
+        conn_abort(c);
+        return;
+    }
+    shutdown(c->fd, SHUT_WR);
+    loop_timer_set(c->loop, c, TIMER_LINGER);
+    rx_resume(c);
+}
+
+/* --- requests --- */
+
+static void on_input(struct conn *c);
+
+void conn_request(struct conn *c, struct http_request *req)
+{
+    struct http_parser p;
+    http_parser_init(&p);
+    int rc = http_parse_request(&p, c->in, c->head_len, &c->loop->cfg->limits, req);
+    /* The same bytes parsed the same way a moment ago. */
+    assert(rc == (int)c->head_len);
+    (void)rc;
+}
+
+static void send_continue(struct conn *c)
+{
+    static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    /* RFC 9110 §10.1.1. Sent directly: at this point of a request nothing else is queued on
+     * the socket, so 25 bytes always fit; if they somehow do not, the client simply sends its
+     * body after its own wait, which the RFC allows for. */
+    ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)n;
+}
+
+static bool method_needs_body(enum http_method m)
+{
+    return m == HTTP_M_PUT || m == HTTP_M_POST || m == HTTP_M_PATCH;
+}
+
+/* A head was parsed: route it. Returns true when the state machine should keep going. */
+static bool start_request(struct conn *c, struct http_request *req)
+{
+    struct loop *l = c->loop;
+
+    c->flags &= (uint16_t)~(CF_KEEP_ALIVE | CF_HEAD_REQ | CF_HTTP10 | CF_CHUNKED);
+    if (req->keep_alive && !l->draining)
+        c->flags |= CF_KEEP_ALIVE;
+    if (req->method == HTTP_M_HEAD)
+        c->flags |= CF_HEAD_REQ;
+    if (req->version_minor == 0)
+        c->flags |= CF_HTTP10;
+    c->method_off = (uint32_t)(req->method_name.base - c->in);
+    c->method_len = (uint32_t)req->method_name.len;
+    c->target_off = (uint32_t)(req->target.base - c->in);
+    c->target_len = (uint32_t)req->target.len;
+
+    bool has_body = req->body != HTTP_BODY_NONE;
+    if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+        /* The body is not read: the connection cannot be reused after it. */
+        if (req->body == HTTP_BODY_NONE && method_needs_body(req->method))
+            conn_respond_simple(c, 411, false, NULL);
+        else if (req->method == HTTP_M_OTHER)
+            conn_respond_simple(c, 501, has_body, NULL);
+        else
+            conn_respond_simple(c, 405, has_body, "GET, HEAD");
+        return false;
+    }
+    if (req->body == HTTP_BODY_LENGTH && req->content_length > DISCARD_BODY_MAX) {
+        conn_respond_simple(c, 413, true, NULL);
+        return false;
+    }
+    switch (req->body) {
+    case HTTP_BODY_NONE:
+        conn_set_state(c, CONN_HANDLE);
+        fileserve_handle(c, req);
+        return true;
+    case HTTP_BODY_LENGTH:
+        c->body_left = req->content_length;
+        break;
+    case HTTP_BODY_CHUNKED:
+        /* body_left counts decoded bytes here, against DISCARD_BODY_MAX. */
+        c->body_left = 0;
+        c->flags |= CF_CHUNKED;
+        http_chunked_init(&c->chunked);
+        break;
+    }
+    if (req->expect_continue && c->head_len == c->in_len)
+        send_continue(c);
+    conn_set_state(c, CONN_READ_BODY);
+    loop_timer_set(l, c, TIMER_BODY);
+    return true;
+}
+
+static bool read_head(struct conn *c)
+{
+    struct loop *l = c->loop;
+    if (c->in_len == 0) {
+        in_release(c);
+        if (c->flags & CF_EOF)
+            conn_abort(c);
+        return false;
+    }
+    if (c->t_start_ns == 0) {
+        c->t_start_ns = now_ns();
+        loop_timer_set(l, c, TIMER_HEAD);
+    }
+    struct http_request *req = &scratch_req;
+    int rc = http_parse_request(&c->parser, c->in, c->in_len, &l->cfg->limits, req);
+    if (rc == 0) {
+        /* A client that stops halfway through a head gets nothing more. */
+        if (c->flags & CF_EOF)
+            conn_abort(c);
+        return false;
+    }
+    if (rc < 0) {
+        c->method_len = c->target_len = 0;
+        conn_respond_simple(c, -rc, true, NULL);
+        return false;
+    }
+    c->head_len = (uint32_t)rc;
+    return start_request(c, req);
+}
+
+static bool read_body(struct conn *c)
+{
+    uint32_t avail = c->in_len - c->head_len;
+    const uint8_t *p = c->in + c->head_len;
+    uint32_t used = 0;
+    bool done;
+
+    if (c->flags & CF_CHUNKED) {
+        done = false;
+        while (used < avail) {
+            struct iov data;
+            long r = http_chunked_decode(&c->chunked, p + used, avail - used, &data);
+            if (r < 0) {
+                conn_respond_simple(c, 400, true, NULL);
+                return false;
+            }
+            used += (uint32_t)r;
+            c->body_left += data.len;
+            if (c->body_left > DISCARD_BODY_MAX) {
+                conn_respond_simple(c, 413, true, NULL);
+                return false;
+            }
+            if (http_chunked_done(&c->chunked)) {
+                done = true;
+                break;
+            }
+            if (r == 0)
+                break;
+        }
+    } else {
+        used = c->body_left < avail ? (uint32_t)c->body_left : avail;
+        c->body_left -= used;
+        done = c->body_left == 0;
+    }
+    in_cut(c, c->head_len, used);
+    if (!done) {
+        if (c->flags & CF_EOF) {
+            conn_abort(c);
+            return false;
+        }
+        if (used > 0)
+            loop_timer_set(c->loop, c, TIMER_BODY);
+        return false;
+    }
+    conn_set_state(c, CONN_HANDLE);
+    struct http_request *req = &scratch_req;
+    conn_request(c, req);
+    fileserve_handle(c, req);
+    return true;
+}
+
+static void on_input(struct conn *c)
+{
+    for (;;) {
+        switch (c->state) {
+        case CONN_READ_HEAD:
+            if (!read_head(c))
+                return;
+            break;
+        case CONN_READ_BODY:
+            if (!read_body(c))
+                return;
+            break;
+        case CONN_HANDLE:   /* transient: the handler has moved on */
+        case CONN_OPENING:  /* input waits for the response */
+        case CONN_WRITE:
+        case CONN_LINGER:
+        case CONN_CLOSED:
+            return;
+        }
+    }
+}
+
+void conn_response_done(struct conn *c)
+{
+    struct loop *l = c->loop;
+    send_release(c);
+    c->t_start_ns = 0;
+    if (c->in) {
+        in_cut(c, 0, c->head_len);
+    }
+    c->head_len = 0;
+    http_parser_init(&c->parser);
+    if (!(c->flags & CF_KEEP_ALIVE) || l->draining) {
+        linger_close(c);
+        return;
+    }
+    conn_set_state(c, CONN_READ_HEAD);
+    loop_timer_set(l, c, c->in_len ? TIMER_HEAD : TIMER_KEEPALIVE);
+    if (c->in_len)
+        c->t_start_ns = now_ns();
+    rx_resume(c);
+    on_input(c);
+}
+
+/* --- entry points from the loop --- */
+
+void conn_start(struct loop *l, int fd)
+{
+    struct conn *c = pool_get(&l->conn_pool);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    memset(c, 0, sizeof(*c));
+    c->loop = l;
+    c->fd = fd;
+    l->nconns++;
+    socklen_t alen = sizeof(c->peer);
+    if (getpeername(fd, &c->peer.sa, &alen) < 0)
+        c->peer.sa.sa_family = AF_UNSPEC;
+    int one = 1;
+    /* Heads and small bodies go out as soon as they are complete (MSG_MORE groups them). */
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    http_parser_init(&c->parser);
+    conn_set_state(c, CONN_READ_HEAD);
+    /* A new connection must start its request within the head deadline. */
+    loop_timer_set(l, c, TIMER_HEAD);
+    rx_arm(c);
+}
+
+static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
+{
+    struct loop *l = c->loop;
+    int res = cqe->res;
+
+    if (!(cqe->flags & IORING_CQE_F_MORE)) {
+        c->flags &= (uint16_t)~(CF_RECV_ARMED | CF_CANCELLING);
+        c->inflight--;
+    }
+    if (res > 0) {
+        unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
+        const uint8_t *data = l->rx_bufs + (size_t)bid * LOOP_RX_BUF;
+        int rc = 0;
+        if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY ||
+            c->state == CONN_HANDLE || c->state == CONN_OPENING || c->state == CONN_WRITE)
+            rc = in_append(c, data, (size_t)res);
+        loop_rx_recycle(l, bid);
+        if (rc < 0) {
+            conn_abort(c);
+            return;
+        }
+        if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY) {
+            on_input(c);
+        } else if ((c->state == CONN_WRITE || c->state == CONN_OPENING) &&
+                   c->in_len + LOOP_RX_BUF > l->in_pool.size) {
+            rx_pause(c);
+        }
+    } else if (res == 0) {
+        c->flags |= CF_EOF;
+        if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
+            on_input(c);
+        else if (c->state == CONN_LINGER)
+            conn_abort(c);
+        /* In WRITE the response still goes out; the connection closes after it. */
+        if (c->state == CONN_WRITE || c->state == CONN_OPENING)
+            c->flags &= (uint16_t)~CF_KEEP_ALIVE;
+    } else if (res == -EINVAL && l->multishot_recv && !(cqe->flags & IORING_CQE_F_MORE)) {
+        log_warn("event=recv_multishot_unsupported fallback=single_shot");
+        l->multishot_recv = false;
+    } else if (res != -ENOBUFS && res != -ECANCELED) {
+        /* -ENOBUFS: the ring ran dry for a moment; the data waits in the socket. */
+        conn_abort(c);
+        return;
+    }
+    if (!(c->flags & CF_RECV_ARMED))
+        rx_arm(c);
+}
+
+void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe)
+{
+    switch (ud_op(cqe->user_data)) {
+    case OP_RECV:
+        on_recv(c, cqe);
+        break;
+    case OP_SEND:
+    case OP_SPLICE_IN:
+    case OP_SPLICE_OUT:
+        send_on_cqe(c, cqe);
+        break;
+    case OP_OPEN:
+        c->inflight--;
+        if (c->state == CONN_OPENING) {
+            struct http_request *req = &scratch_req;
+            conn_request(c, req);
+            fileserve_opened(c, req, cqe->res);
+        } else if (cqe->res >= 0) {
+            close(cqe->res);
+        }
+        break;
+    default:
+        break;
+    }
+    conn_settle(c);
+}
+
+void conn_on_timeout(struct conn *c)
+{
+    switch (c->timer) {
+    case TIMER_HEAD:
+        loop_timer_set(c->loop, c, TIMER_NONE);
+        /* RFC 9110 §15.5.9: tell a client that started a request why it is cut off. */
+        if (c->in_len > 0 && c->state == CONN_READ_HEAD) {
+            c->method_len = c->target_len = 0;
+            conn_respond_simple(c, 408, true, NULL);
+        } else {
+            conn_abort(c);
+        }
+        break;
+    default:
+        conn_abort(c);
+        break;
+    }
+    conn_settle(c);
+}
+
+void conn_drain(struct conn *c)
+{
+    if (c->state == CONN_READ_HEAD && c->in_len == 0)
+        conn_abort(c);
+    else
+        c->flags &= (uint16_t)~CF_KEEP_ALIVE;
+    conn_settle(c);
+}
+
+void conn_open_async(struct conn *c)
+{
+    struct out *o = c->out;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_openat2(sqe, c->loop->root_fd, o->data, &o->how);
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_OPEN));
+    c->inflight++;
+    conn_set_state(c, CONN_OPENING);
+    loop_timer_set(c->loop, c, TIMER_SEND);
+}
+
+void conn_send(struct conn *c)
+{
+    conn_set_state(c, CONN_WRITE);
+    loop_timer_set(c->loop, c, TIMER_SEND);
+    send_push(c);
+}

@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A client connection and the response it is sending.
+ *
+ * State machine (conn_set_state is the only place that changes it):
+ *
+ *   READ_HEAD -> READ_BODY -> HANDLE -> (OPENING) -> WRITE -> READ_HEAD ...
+ *                                                         \-> LINGER -> CLOSED
+ *
+ * READ_HEAD  waits for a complete head (keep-alive timer while nothing has arrived, the absolute
+ *            head deadline from the first byte on).
+ * READ_BODY  streams the body through the framing decoder to the handler (GET discards it).
+ * HANDLE     transient: the handler builds the response plan (struct out).
+ * OPENING    a confined open missed the dentry cache and runs on the ring.
+ * WRITE      the plan's segments go out: memory with send, file ranges with linked splices.
+ * LINGER     our last response is out; the write side is shut and input is drained until EOF or
+ *            a short deadline, so that unread input does not make the kernel reset the
+ *            connection and destroy the response (RFC 9112 §9.6).
+ * CLOSED     waiting for the last in-flight operation before the memory is reused.
+ *
+ * Idle connections hold no buffers: only struct conn (see the static_assert in conn.c).
+ */
+#ifndef SERVER_CONN_H
+#define SERVER_CONN_H
+
+#include <linux/openat2.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/chunked.h"
+#include "http/parse.h"
+#include "http/range.h"
+#include "loop.h"
+
+enum conn_state {
+    CONN_READ_HEAD,
+    CONN_READ_BODY,
+    CONN_HANDLE,
+    CONN_OPENING,
+    CONN_WRITE,
+    CONN_LINGER,
+    CONN_CLOSED,
+};
+
+enum conn_flag {
+    CF_RECV_ARMED = 1 << 0, /* a recv is in the kernel */
+    CF_RX_PAUSED = 1 << 1,  /* input buffer full: receive stopped until it drains */
+    CF_EOF = 1 << 2,        /* the client has shut its write side */
+    CF_KEEP_ALIVE = 1 << 3, /* the current request allows another one after it */
+    CF_HEAD_REQ = 1 << 4,   /* the current request is HEAD: no body in the response */
+    CF_CANCELLING = 1 << 5, /* a cancel for the multishot recv is on its way */
+    CF_HTTP10 = 1 << 6,     /* the current request is HTTP/1.0 */
+    CF_CHUNKED = 1 << 7,    /* the current request body is chunked */
+};
+
+union peer_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in4;
+    struct sockaddr_in6 in6;
+};
+
+struct out;
+
+struct conn {
+    struct loop *loop;
+    struct conn *tprev, *tnext; /* timer list links */
+    uint64_t deadline_ms;
+    int fd;
+    uint8_t state;
+    uint8_t timer;
+    uint16_t flags;
+    uint32_t inflight; /* operations whose last completion has not arrived */
+
+    uint8_t *in;      /* buffered input (NULL when none); the current head starts at 0 */
+    uint32_t in_len;
+    uint32_t in_cap;
+    uint32_t head_len; /* bytes of the current request's head, once parsed */
+    struct http_parser parser;
+
+    uint64_t body_left;     /* Content-Length bytes still to come */
+    struct http_chunked chunked; /* decoder state while a chunked body arrives */
+    uint64_t t_start_ns;    /* first byte of the current request, 0 before it */
+    uint32_t method_off, method_len, target_off, target_len; /* in 'in', for the log */
+    struct out *out;        /* response in progress, NULL otherwise */
+    union peer_addr peer;
+};
+
+enum seg_kind { SEG_MEM, SEG_FILE };
+
+struct seg {
+    uint64_t off; /* SEG_MEM: offset in out->data; SEG_FILE: offset in the file */
+    uint64_t len;
+    enum seg_kind kind;
+};
+
+#define OUT_MAX_SEGS (2 * HTTP_RANGE_MAX + 2)
+
+/* A response plan and its head bytes; one pool buffer, alive from HANDLE to the end of WRITE. */
+struct out {
+    int file_fd;
+    struct ff_pipe *pipe;
+    uint32_t pipe_fill;    /* bytes spliced into the pipe and not yet out of it */
+    uint8_t chain_pending; /* completions still due for the submitted link chain */
+    bool failed;           /* an operation of the chain failed: close when it settles */
+    uint8_t nseg, cur;
+    uint64_t seg_done;     /* bytes of segs[cur] already sent */
+    uint64_t body_bytes;   /* bytes sent after the head, for the access log */
+    uint64_t head_bytes;   /* size of the response head (segs[0]) */
+    int status;
+    struct open_how how; /* OPENING: the pending open's parameters */
+    struct seg segs[OUT_MAX_SEGS];
+    size_t data_len, data_cap;
+    char data[]; /* head bytes, multipart boundaries, or the path of a pending open */
+};
+
+/** Set up a connection accepted on fd (owned from now on) and start reading. */
+void conn_start(struct loop *l, int fd);
+
+/** Dispatch a completion that belongs to connection c. */
+void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe);
+
+/** A deadline of c passed (called by the loop's tick). */
+void conn_on_timeout(struct conn *c);
+
+/** The loop is draining: close c now if it is idle, else after its current response. */
+void conn_drain(struct conn *c);
+
+/** Close c at once, abandoning any response; its memory goes once the kernel is done. */
+void conn_abort(struct conn *c);
+
+/** conn_abort, for callers outside a completion (the drain deadline): may free c. */
+void conn_kill(struct conn *c);
+
+/* --- for handlers --- */
+
+/** A fresh response plan for c, or NULL when out of memory. */
+struct out *conn_out_new(struct conn *c);
+
+/**
+ * Start the response line and the common headers (Date, Server) in out; status 100-599.
+ * Returns 0 or -ENOSPC when the head does not fit.
+ */
+int out_head_begin(struct conn *c, struct out *o, int status);
+
+/** Append "Name: value\r\n" formatted. Returns 0 or -ENOSPC. */
+__attribute__((format(printf, 3, 4))) int out_header(struct out *o, const char *name,
+                                                     const char *fmt, ...);
+
+/** Finish the head (Connection header as needed, blank line) as the first segment. */
+int out_head_end(struct conn *c, struct out *o);
+
+/** Append raw bytes as a memory segment (multipart boundaries, small bodies). */
+int out_add_mem(struct out *o, const void *p, size_t len);
+
+/** Append a file range as a splice segment of out->file_fd. */
+int out_add_file(struct out *o, uint64_t off, uint64_t len);
+
+/** The last byte of c->out is out: log, release, and go on with the next request. */
+void conn_response_done(struct conn *c);
+
+/** Send the plan in c->out; the connection continues by itself afterwards. */
+void conn_send(struct conn *c);
+
+/**
+ * Answer with a short text/plain response of the given status and, when close is set, close
+ * the connection after it. allow: value of an Allow header, or NULL.
+ */
+void conn_respond_simple(struct conn *c, int status, bool close, const char *allow);
+
+/** Submit a confined open of c->out->data on the ring; the handler resumes in fileserve. */
+void conn_open_async(struct conn *c);
+
+/** The head of c's current request (re-parsed from c->in: it is kept there until the end). */
+void conn_request(struct conn *c, struct http_request *req);
+
+#endif
