@@ -129,7 +129,7 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {0},
     };
-    unsigned long v;
+    unsigned long v = 0;
     int c;
 
     optind = 1;

@@ -85,7 +85,7 @@ static int setup_ring(struct loop *l)
 {
     static const unsigned flag_sets[] = {
         /* Created disabled: the loop thread enables it and so becomes its single issuer. */
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_R_DISABLED,
         IORING_SETUP_COOP_TASKRUN,
         0,
     };

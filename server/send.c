@@ -329,8 +329,14 @@ void send_release(struct conn *c)
         };
         access_log_add(&c->loop->alog, &e);
     }
-    if (o->file_fd >= 0)
-        close(o->file_fd);
+    if (o->file_fd >= 0) {
+        /* Closed on the ring with the next submission: one syscall less per response. No
+         * operation uses the file any more (the response is over or abandoned and settled). */
+        struct io_uring_sqe *sqe = loop_sqe(c->loop);
+        io_uring_prep_close(sqe, o->file_fd);
+        sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+        io_uring_sqe_set_data64(sqe, ud_make(NULL, OP_IGNORE));
+    }
     pipe_put(&c->loop->pipes, o->pipe, o->pipe_fill == 0);
     pool_put(&c->loop->out_pool, o);
     c->out = NULL;

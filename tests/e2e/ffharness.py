@@ -611,7 +611,7 @@ def read_all_responses(conn, method="GET", timeout=IO_TIMEOUT):
 # --------------------------------------------------------------------------------------------
 # curl
 
-def curl(args, timeout=60, check_rc=True):
+def curl(args, timeout=20, check_rc=True):
     """Run curl with args; returns CompletedProcess (bytes stdout/stderr)."""
     argv = ["curl", "--silent", "--show-error", "--max-time", str(int(timeout))] + list(args)
     try:
@@ -626,7 +626,7 @@ def curl(args, timeout=60, check_rc=True):
     return p
 
 
-def curl_get(url, extra=(), method=None, timeout=60):
+def curl_get(url, extra=(), method=None, timeout=20):
     """One transfer with curl. Returns (status, [Response-like header blocks], body bytes).
 
     The last header block is the final response; earlier ones are 1xx interim responses.

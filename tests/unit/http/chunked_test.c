@@ -213,28 +213,15 @@ static uint8_t *dup_in(const struct ccase *c)
     return p;
 }
 
-ParameterizedTestParameters(chunked, whole)
+static void run_whole(const struct ccase *c, const uint8_t *in)
 {
-    return cr_make_param_array(struct ccase, cases, N_CASES);
-}
-
-ParameterizedTest(struct ccase *c, chunked, whole)
-{
-    uint8_t *in = dup_in(c);
     size_t n = in_len(c);
 
     check_outcome(c, decode_pieces(in, n, &n, 1), "whole");
-    free(in);
 }
 
-ParameterizedTestParameters(chunked, every_split)
+static void run_every_split(const struct ccase *c, const uint8_t *in)
 {
-    return cr_make_param_array(struct ccase, cases, N_CASES);
-}
-
-ParameterizedTest(struct ccase *c, chunked, every_split)
-{
-    uint8_t *in = dup_in(c);
     size_t n = in_len(c);
 
     for (size_t k = 0; k <= n; k++) {
@@ -244,17 +231,10 @@ ParameterizedTest(struct ccase *c, chunked, every_split)
         snprintf(how, sizeof(how), "cut at %zu", k);
         check_outcome(c, decode_pieces(in, n, cuts, 2), how);
     }
-    free(in);
 }
 
-ParameterizedTestParameters(chunked, bytewise)
+static void run_bytewise(const struct ccase *c, const uint8_t *in)
 {
-    return cr_make_param_array(struct ccase, cases, N_CASES);
-}
-
-ParameterizedTest(struct ccase *c, chunked, bytewise)
-{
-    uint8_t *in = dup_in(c);
     size_t n = in_len(c);
     size_t *cuts = malloc((n + 1) * sizeof(*cuts));
 
@@ -263,6 +243,21 @@ ParameterizedTest(struct ccase *c, chunked, bytewise)
         cuts[k] = k + 1;
     check_outcome(c, decode_pieces(in, n, cuts, n), "bytewise");
     free(cuts);
+}
+
+ParameterizedTestParameters(chunked, body)
+{
+    return cr_make_param_array(struct ccase, cases, N_CASES);
+}
+
+/* One process per row (criterion forks per test; sanitizer builds pay for each fork). */
+ParameterizedTest(struct ccase *c, chunked, body)
+{
+    uint8_t *in = dup_in(c);
+
+    run_whole(c, in);
+    run_every_split(c, in);
+    run_bytewise(c, in);
     free(in);
 }
 

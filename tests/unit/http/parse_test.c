@@ -333,14 +333,9 @@ static uint8_t *dup_input(const struct pcase *c)
     return buf;
 }
 
-ParameterizedTestParameters(parse, whole)
+/* All at once. */
+static void run_whole(const struct pcase *c, const uint8_t *buf)
 {
-    return cr_make_param_array(struct pcase, cases, N_CASES);
-}
-
-ParameterizedTest(struct pcase *c, parse, whole)
-{
-    uint8_t *buf = dup_input(c);
     struct http_parser p;
     struct http_request req;
 
@@ -349,18 +344,11 @@ ParameterizedTest(struct pcase *c, parse, whole)
     cr_expect_eq(r, case_want(c), "%s: got %d, want %d", c->name, r, case_want(c));
     if (r > 0 && r == case_want(c))
         check_fields(c, buf, &req);
-    free(buf);
-}
-
-ParameterizedTestParameters(parse, bytewise)
-{
-    return cr_make_param_array(struct pcase, cases, N_CASES);
 }
 
 /* Fed one byte at a time: 0 until the outcome is known, then exactly the outcome. */
-ParameterizedTest(struct pcase *c, parse, bytewise)
+static void run_bytewise(const struct pcase *c, const uint8_t *buf)
 {
-    uint8_t *buf = dup_input(c);
     size_t n = case_len(c);
     int want = case_want(c);
     struct http_parser p;
@@ -381,18 +369,11 @@ ParameterizedTest(struct pcase *c, parse, bytewise)
         if (r == want)
             check_fields(c, buf, &req);
     }
-    free(buf);
-}
-
-ParameterizedTestParameters(parse, split)
-{
-    return cr_make_param_array(struct pcase, cases, N_CASES);
 }
 
 /* Cut in two at every position: the second call resumes from whatever state the first left. */
-ParameterizedTest(struct pcase *c, parse, split)
+static void run_split(const struct pcase *c, const uint8_t *buf)
 {
-    uint8_t *buf = dup_input(c);
     size_t n = case_len(c);
     int want = case_want(c);
 
@@ -408,6 +389,21 @@ ParameterizedTest(struct pcase *c, parse, split)
         if (r > 0 && r == want)
             check_fields(c, buf, &req);
     }
+}
+
+ParameterizedTestParameters(parse, request)
+{
+    return cr_make_param_array(struct pcase, cases, N_CASES);
+}
+
+/* One process per row (criterion forks per test; sanitizer builds pay for each fork). */
+ParameterizedTest(struct pcase *c, parse, request)
+{
+    uint8_t *buf = dup_input(c);
+
+    run_whole(c, buf);
+    run_bytewise(c, buf);
+    run_split(c, buf);
     free(buf);
 }
 
