@@ -152,7 +152,7 @@ int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root
         return rc;
 
     size_t in_size = cfg->limits.max_head + LOOP_RX_BUF;
-    pool_init(&l->conn_pool, sizeof(struct conn), 1024);
+    pool_init(&l->conn_pool, sizeof(struct conn), 0);
     pool_init(&l->in_pool, in_size, 256);
     pool_init(&l->out_pool, 8192, 256);
     pipe_pool_init(&l->pipes, 1u << 20, 64);

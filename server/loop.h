@@ -37,7 +37,7 @@ enum ud_op {
 #define UD_OP_MASK 15ull
 static inline uint64_t ud_make(const void *p, enum ud_op op)
 {
-    /* Everything that owns operations is allocated 64-byte aligned (pool.c, main.c). */
+    /* Everything that owns operations is at least 16-byte aligned (pool.c, main.c). */
     assert(((uintptr_t)p & UD_OP_MASK) == 0);
     return (uint64_t)(uintptr_t)p | (uint64_t)op;
 }
