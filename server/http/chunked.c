@@ -19,6 +19,7 @@
 #include "chunked.h"
 
 #include <limits.h>
+#include <string.h>
 
 #define CHUNK_SIZE_MAX_DIGITS 16
 #define CHUNK_EXT_MAX 4096 /* bytes after the size digits, up to the CR */
@@ -45,13 +46,7 @@ static bool is_tchar(uint8_t c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 /* RFC 9110 §5.5 field-value bytes: VCHAR, obs-text, SP, HTAB. */

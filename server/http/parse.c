@@ -30,6 +30,7 @@
 #include "parse.h"
 
 #include <limits.h>
+#include <string.h>
 
 /* RFC 9112 §2.2 asks for "at least one" leading empty line to be ignored; a few more is polite,
  * an endless stream of them is a way to hold a connection open without sending a request. */
@@ -63,13 +64,7 @@ static bool is_tchar(uint8_t c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-':
-    case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
 }
 
 /* RFC 9110 §5.5: field-value bytes are VCHAR, obs-text, SP and HTAB; every other CTL (NUL, CR,
@@ -117,8 +112,7 @@ static bool version_byte_ok(size_t k, uint8_t c)
  * Look at buf[p->scanned..len) byte by byte. Returns the head length once the empty line ending
  * it is seen, 0 when every byte so far is a valid prefix, or a negative status.
  */
-static int lex(struct http_parser *p, const uint8_t *buf, size_t len,
-               const struct http_limits *lim)
+static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const struct http_limits *lim)
 {
     size_t max_head = lim->max_head < (size_t)INT_MAX ? lim->max_head : (size_t)INT_MAX;
     size_t max_headers = lim->max_headers < HTTP_MAX_HEADERS ? lim->max_headers : HTTP_MAX_HEADERS;
@@ -258,24 +252,12 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len,
 /* ---- second pass: the complete head ---- */
 
 static const char *const method_names[] = {
-    [HTTP_M_OTHER] = "",
-    [HTTP_M_GET] = "GET",
-    [HTTP_M_HEAD] = "HEAD",
-    [HTTP_M_POST] = "POST",
-    [HTTP_M_PUT] = "PUT",
-    [HTTP_M_DELETE] = "DELETE",
-    [HTTP_M_OPTIONS] = "OPTIONS",
-    [HTTP_M_TRACE] = "TRACE",
-    [HTTP_M_CONNECT] = "CONNECT",
-    [HTTP_M_PATCH] = "PATCH",
-    [HTTP_M_PROPFIND] = "PROPFIND",
-    [HTTP_M_PROPPATCH] = "PROPPATCH",
-    [HTTP_M_MKCOL] = "MKCOL",
-    [HTTP_M_COPY] = "COPY",
-    [HTTP_M_MOVE] = "MOVE",
-    [HTTP_M_LOCK] = "LOCK",
-    [HTTP_M_UNLOCK] = "UNLOCK",
-    [HTTP_M_REPORT] = "REPORT",
+    [HTTP_M_OTHER] = "",          [HTTP_M_GET] = "GET",           [HTTP_M_HEAD] = "HEAD",
+    [HTTP_M_POST] = "POST",       [HTTP_M_PUT] = "PUT",           [HTTP_M_DELETE] = "DELETE",
+    [HTTP_M_OPTIONS] = "OPTIONS", [HTTP_M_TRACE] = "TRACE",       [HTTP_M_CONNECT] = "CONNECT",
+    [HTTP_M_PATCH] = "PATCH",     [HTTP_M_PROPFIND] = "PROPFIND", [HTTP_M_PROPPATCH] = "PROPPATCH",
+    [HTTP_M_MKCOL] = "MKCOL",     [HTTP_M_COPY] = "COPY",         [HTTP_M_MOVE] = "MOVE",
+    [HTTP_M_LOCK] = "LOCK",       [HTTP_M_UNLOCK] = "UNLOCK",     [HTTP_M_REPORT] = "REPORT",
     [HTTP_M_SEARCH] = "SEARCH",
 };
 
@@ -328,11 +310,12 @@ static struct iov take_token(struct cursor *c)
     return iov_make(start, (size_t)(c->p - start));
 }
 
-/* RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE. */
+/*
+ * RFC 9110 §5.6.4: quoted-string = DQUOTE *( qdtext / quoted-pair ) DQUOTE, with c->p at the
+ * opening DQUOTE. The lexer already refused CTLs, so every other byte is qdtext or escapable.
+ */
 static bool skip_quoted_string(struct cursor *c)
 {
-    if (c->p == c->end || *c->p != '"')
-        return false;
     c->p++;
     while (c->p < c->end) {
         uint8_t ch = *c->p++;
@@ -401,14 +384,8 @@ static bool is_unreserved_or_sub_delim(uint8_t c)
 {
     if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
         return true;
-    switch (c) {
-    case '-': case '.': case '_': case '~':                       /* unreserved */
-    case '!': case '$': case '&': case '\'': case '(': case ')': /* sub-delims */
-    case '*': case '+': case ',': case ';': case '=':
-        return true;
-    default:
-        return false;
-    }
+    /* unreserved = ALPHA / DIGIT / "-" / "." / "_" / "~", then the sub-delims (RFC 3986 §2) */
+    return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
 }
 
 static bool is_hex(uint8_t c)

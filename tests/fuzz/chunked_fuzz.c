@@ -14,7 +14,7 @@
 
 #include "chunked_drive.h"
 
-#define REF_EXT_MAX 4096    /* bytes between the size digits and the CR */
+#define REF_EXT_MAX 4096      /* bytes between the size digits and the CR */
 #define REF_TRAILER_MAX 16384 /* trailer section including the final CRLF */
 
 static int ref_hex(uint8_t c)

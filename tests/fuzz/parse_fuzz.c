@@ -128,8 +128,7 @@ static void run(const uint8_t *data, size_t size, const struct http_limits *lim)
 
     http_parser_init(&p);
     int n = http_parse_request(&p, data, size, lim, &whole);
-    FUZZ_CHECK(n == 0 || n > 0 || n == -400 || n == -414 || n == -431 || n == -501 ||
-               n == -505);
+    FUZZ_CHECK(n == 0 || n > 0 || n == -400 || n == -414 || n == -431 || n == -501 || n == -505);
     if (n > 0)
         check_request(data, size, n, lim, &whole);
 

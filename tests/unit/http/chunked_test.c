@@ -51,8 +51,7 @@ static struct ccase cases[] = {
     DONE("empty body", "0\r\n\r\n", ""),
     DONE("one chunk", "5\r\nhello\r\n0\r\n\r\n", "hello"),
     DONE("three chunks", "3\r\nabc\r\n4\r\ndefg\r\n1\r\nh\r\n0\r\n\r\n", "abcdefgh"),
-    DONE("hex sizes", "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n",
-         "0123456789abcdefghij"),
+    DONE("hex sizes", "A\r\n0123456789\r\na\r\nabcdefghij\r\n0\r\n\r\n", "0123456789abcdefghij"),
     DONE("hex upper", "1F\r\n0123456789012345678901234567890\r\n0\r\n\r\n",
          "0123456789012345678901234567890"),
     DONE("leading zeros", "0005\r\nhello\r\n000\r\n\r\n", "hello"),
@@ -194,8 +193,8 @@ static void check_outcome(const struct ccase *c, struct outcome o, const char *h
     cr_expect_eq(o.result, c->want, "%s (%s): result %ld, want %ld", c->name, how, o.result,
                  c->want);
     if (c->want != ERR) {
-        cr_expect_eq(o.data_len, dl, "%s (%s): data length %zu, want %zu", c->name, how,
-                     o.data_len, dl);
+        cr_expect_eq(o.data_len, dl, "%s (%s): data length %zu, want %zu", c->name, how, o.data_len,
+                     dl);
         cr_expect(o.data_len == dl && memcmp(o.data, c->data, dl) == 0, "%s (%s): data differs",
                   c->name, how);
     }

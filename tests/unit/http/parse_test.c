@@ -40,13 +40,12 @@ struct pcase {
 #define OK(nm, r, m, tg, mi, bd, cl, ka, ec, hs, nh)                                               \
     {                                                                                              \
         .name = nm, .raw = r, .want = WHOLE, .method = m, .target = tg, .minor = mi, .body = bd,   \
-        .content_length = cl, .keep_alive = ka, .expect_continue = ec, .host = hs,                \
-        .n_headers = nh                                                                            \
+        .content_length = cl, .keep_alive = ka, .expect_continue = ec, .host = hs, .n_headers = nh \
     }
 /* A simple valid GET / with Host: h plus the given field lines (nh counts Host). */
 #define OK_GET(nm, fields, bd, cl, ka, ec, nh)                                                     \
-    OK(nm, "GET / HTTP/1.1\r\nHost: h\r\n" fields "\r\n", HTTP_M_GET, "/", 1, bd, cl, ka, ec,   \
-       "h", nh)
+    OK(nm, "GET / HTTP/1.1\r\nHost: h\r\n" fields "\r\n", HTTP_M_GET, "/", 1, bd, cl, ka, ec, "h", \
+       nh)
 #define BAD(nm, r, st)                                                                             \
     {                                                                                              \
         .name = nm, .raw = r, .want = -(st)                                                        \
@@ -72,8 +71,8 @@ static struct pcase cases[] = {
     /* ---- valid ---- */
     OK("get 1.1", "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n", HTTP_M_GET, "/", 1, B_NONE, 0,
        true, false, "example.com", 1),
-    OK("get 1.0 no host", "GET /index.html HTTP/1.0\r\n\r\n", HTTP_M_GET, "/index.html", 0,
-       B_NONE, 0, false, false, "", 0),
+    OK("get 1.0 no host", "GET /index.html HTTP/1.0\r\n\r\n", HTTP_M_GET, "/index.html", 0, B_NONE,
+       0, false, false, "", 0),
     OK("1.0 keep-alive", "GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", HTTP_M_GET, "/", 0,
        B_NONE, 0, true, false, "", 1),
     OK("1.0 Keep-Alive case", "GET / HTTP/1.0\r\nconnection: Keep-Alive\r\n\r\n", HTTP_M_GET, "/",
@@ -116,8 +115,8 @@ static struct pcase cases[] = {
        B_NONE, 0, true, false, "h", 1),
     OK("token method", "M-SEARCH * HTTP/1.1\r\nHost: h\r\n\r\n", HTTP_M_OTHER, "*", 1, B_NONE, 0,
        true, false, "h", 1),
-    OK("options asterisk", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", HTTP_M_OPTIONS, "*", 1,
-       B_NONE, 0, true, false, "h", 1),
+    OK("options asterisk", "OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n", HTTP_M_OPTIONS, "*", 1, B_NONE,
+       0, true, false, "h", 1),
     OK("absolute form", "GET http://example.com/a?b HTTP/1.1\r\nHost: example.com\r\n\r\n",
        HTTP_M_GET, "http://example.com/a?b", 1, B_NONE, 0, true, false, "example.com", 1),
     OK("authority form", "CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n",
@@ -259,8 +258,8 @@ static struct pcase cases[] = {
     BAD_POST("chunked line then gzip line",
              "Transfer-Encoding: chunked\r\nTransfer-Encoding: gzip\r\n", 400),
     BAD_POST("chunked twice", "Transfer-Encoding: chunked, chunked\r\n", 400),
-    BAD_POST("chunked twice lines",
-             "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", 400),
+    BAD_POST("chunked twice lines", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+             400),
     BAD_POST("space before colon TE", "Transfer-Encoding : chunked\r\n", 400),
     BAD_POST("xchunked", "Transfer-Encoding: xchunked\r\n", 400),
     BAD_POST("chunkedx", "Transfer-Encoding: chunkedx\r\n", 400),
@@ -275,8 +274,8 @@ static struct pcase cases[] = {
     BAD("TE in 1.0", "POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400),
     BAD("TE vertical tab", "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding:\vchunked\r\n\r\n",
         400),
-    BAD_POST("gzip with params then chunked",
-             "Transfer-Encoding: gzip;level=\"9,x\", chunked\r\n", 501),
+    BAD_POST("gzip with params then chunked", "Transfer-Encoding: gzip;level=\"9,x\", chunked\r\n",
+             501),
     BAD("whitespace before first line TE",
         "POST / HTTP/1.1\r\n Transfer-Encoding: chunked\r\nHost: h\r\n\r\n", 400),
 };
@@ -413,14 +412,14 @@ Test(parse, methods)
         const char *name;
         enum http_method m;
     } known[] = {
-        {"GET", HTTP_M_GET},         {"HEAD", HTTP_M_HEAD},         {"POST", HTTP_M_POST},
-        {"PUT", HTTP_M_PUT},         {"DELETE", HTTP_M_DELETE},     {"OPTIONS", HTTP_M_OPTIONS},
-        {"TRACE", HTTP_M_TRACE},     {"CONNECT", HTTP_M_CONNECT},   {"PATCH", HTTP_M_PATCH},
+        {"GET", HTTP_M_GET},           {"HEAD", HTTP_M_HEAD},           {"POST", HTTP_M_POST},
+        {"PUT", HTTP_M_PUT},           {"DELETE", HTTP_M_DELETE},       {"OPTIONS", HTTP_M_OPTIONS},
+        {"TRACE", HTTP_M_TRACE},       {"CONNECT", HTTP_M_CONNECT},     {"PATCH", HTTP_M_PATCH},
         {"PROPFIND", HTTP_M_PROPFIND}, {"PROPPATCH", HTTP_M_PROPPATCH}, {"MKCOL", HTTP_M_MKCOL},
-        {"COPY", HTTP_M_COPY},       {"MOVE", HTTP_M_MOVE},         {"LOCK", HTTP_M_LOCK},
-        {"UNLOCK", HTTP_M_UNLOCK},   {"REPORT", HTTP_M_REPORT},     {"SEARCH", HTTP_M_SEARCH},
-        {"Get", HTTP_M_OTHER},       {"GETS", HTTP_M_OTHER},        {"GE", HTTP_M_OTHER},
-        {"BREW", HTTP_M_OTHER},      {"propfind", HTTP_M_OTHER},
+        {"COPY", HTTP_M_COPY},         {"MOVE", HTTP_M_MOVE},           {"LOCK", HTTP_M_LOCK},
+        {"UNLOCK", HTTP_M_UNLOCK},     {"REPORT", HTTP_M_REPORT},       {"SEARCH", HTTP_M_SEARCH},
+        {"Get", HTTP_M_OTHER},         {"GETS", HTTP_M_OTHER},          {"GE", HTTP_M_OTHER},
+        {"BREW", HTTP_M_OTHER},        {"propfind", HTTP_M_OTHER},
     };
     char raw[128];
 
@@ -454,8 +453,8 @@ Test(parse, header_find_and_trim)
     const struct http_header *h = http_header_find(&req, "x-TWO");
     cr_assert(h);
     cr_expect(iov_is(h->name, "X-Two"), "case preserved");
-    cr_expect(iov_is(h->value, "a  b"), "OWS trimmed, inner spaces kept: '%.*s'",
-              (int)h->value.len, (const char *)h->value.base);
+    cr_expect(iov_is(h->value, "a  b"), "OWS trimmed, inner spaces kept: '%.*s'", (int)h->value.len,
+              (const char *)h->value.base);
     h = http_header_find(&req, "X-Empty");
     cr_assert(h);
     cr_expect_eq(h->value.len, 0);
@@ -657,8 +656,7 @@ Test(parse, field_count_limit)
 
     char *s = request_with_fields(5);
     http_parser_init(&p);
-    cr_expect_eq(http_parse_request(&p, (const uint8_t *)s, strlen(s), &lim, &req),
-                 (int)strlen(s));
+    cr_expect_eq(http_parse_request(&p, (const uint8_t *)s, strlen(s), &lim, &req), (int)strlen(s));
     cr_expect_eq(req.n_headers, 5);
     free(s);
 
