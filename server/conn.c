@@ -220,11 +220,6 @@ static void send_continue(struct conn *c)
     (void)n;
 }
 
-static bool method_needs_body(enum http_method m)
-{
-    return m == HTTP_M_PUT || m == HTTP_M_POST || m == HTTP_M_PATCH;
-}
-
 /* A head was parsed: route it. Returns true when the state machine should keep going. */
 static bool start_request(struct conn *c, struct http_request *req)
 {
@@ -245,9 +240,7 @@ static bool start_request(struct conn *c, struct http_request *req)
     bool has_body = req->body != HTTP_BODY_NONE;
     if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
         /* The body is not read: the connection cannot be reused after it. */
-        if (req->body == HTTP_BODY_NONE && method_needs_body(req->method))
-            conn_respond_simple(c, 411, false, NULL);
-        else if (req->method == HTTP_M_OTHER)
+        if (req->method == HTTP_M_OTHER)
             conn_respond_simple(c, 501, has_body, NULL);
         else
             conn_respond_simple(c, 405, has_body, "GET, HEAD");

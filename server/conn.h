@@ -109,6 +109,7 @@ struct out {
     uint64_t head_bytes;   /* size of the response head (segs[0]) */
     int status;
     struct open_how how; /* OPENING: the pending open's parameters */
+    bool dir_only;       /* OPENING: the target ended in '/' */
     struct seg segs[OUT_MAX_SEGS];
     size_t data_len, data_cap;
     char data[]; /* head bytes, multipart boundaries, or the path of a pending open */

@@ -22,7 +22,8 @@
 #include "http/path.h"
 #include "http/range.h"
 
-static void serve_fd(struct conn *c, const struct http_request *req, int fd, const char *path);
+static void serve_fd(struct conn *c, const struct http_request *req, int fd, const char *path,
+                     bool dir_only);
 
 void fileserve_handle(struct conn *c, const struct http_request *req)
 {
@@ -30,7 +31,8 @@ void fileserve_handle(struct conn *c, const struct http_request *req)
     struct http_path pr;
     int rc = http_path_normalize(req->target, path, sizeof(path), &pr);
     if (rc < 0) {
-        conn_respond_simple(c, -rc, false, NULL);
+        /* A client that sends such targets is broken or probing: do not keep talking. */
+        conn_respond_simple(c, -rc, true, NULL);
         return;
     }
     int fd = fs_open_read(c->loop->root_fd, path, true);
@@ -44,11 +46,12 @@ void fileserve_handle(struct conn *c, const struct http_request *req)
             memcpy(o->data, ".", 2);
         else
             memcpy(o->data, path, pr.len + 1);
+        o->dir_only = pr.trailing_slash;
         o->how = fs_read_how(false);
         conn_open_async(c);
         return;
     }
-    serve_fd(c, req, fd, path);
+    serve_fd(c, req, fd, path, pr.trailing_slash);
 }
 
 /* Boundaries only need to be absent from the parts; a per-response counter mixed with the
@@ -119,19 +122,21 @@ void fileserve_opened(struct conn *c, const struct http_request *req, int fd)
 {
     /* The path is still in the plan's buffer, which the response is about to reuse. */
     char path[PATH_MAX];
-    snprintf(path, sizeof(path), "%s", c->out ? c->out->data : "");
-    serve_fd(c, req, fd, path);
+    snprintf(path, sizeof(path), "%s", c->out->data);
+    serve_fd(c, req, fd, path, c->out->dir_only);
 }
 
-static void serve_fd(struct conn *c, const struct http_request *req, int fd, const char *path)
+static void serve_fd(struct conn *c, const struct http_request *req, int fd, const char *path,
+                     bool dir_only)
 {
     if (fd < 0) {
         conn_respond_simple(c, fs_status_from_errno(fd), false, NULL);
         return;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-        /* Folders wait for the browser listing; devices and sockets are never content. */
+    /* Folders wait for the browser listing; devices and sockets are never content; "file/"
+     * names a folder that does not exist. */
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || dir_only) {
         close(fd);
         conn_respond_simple(c, 404, false, NULL);
         return;

@@ -19,7 +19,8 @@ int fs_root_open(const char *path)
 struct open_how fs_read_how(bool cached)
 {
     return (struct open_how){
-        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+        /* O_NONBLOCK: opening a FIFO or a device must never wait; regular files ignore it. */
+        .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | (cached ? RESOLVE_CACHED : 0),
     };
 }
