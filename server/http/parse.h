@@ -10,7 +10,8 @@
  * Strictness (RFC 9112 §2.2, §3, §5, §6.3, §11): lines end in CRLF only (a bare CR or bare LF is
  * 400), no obs-fold (400), no whitespace between field name and colon (400), exactly one
  * Content-Length value (duplicates, lists and non-digits are 400), Content-Length together with
- * Transfer-Encoding is 400, a Transfer-Encoding other than a final "chunked" is 501, HTTP/1.1
+ * Transfer-Encoding is 400, a Transfer-Encoding whose final coding is not "chunked" is 400
+ * (§6.3: the length cannot be known), one with codings we lack before "chunked" is 501, HTTP/1.1
  * requests need exactly one Host, versions other than HTTP/1.0 and 1.1 are 505.
  * Empty lines before the request line are ignored (RFC 9112 §2.2 allows it).
  */

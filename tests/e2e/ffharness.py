@@ -126,9 +126,15 @@ def main(fn):
     if not os.access(binary, os.X_OK):
         print("FAIL: %s is not an executable" % binary, flush=True)
         sys.exit(FAIL)
+    # ctest and timeout(1) stop us with SIGTERM: unwind so cleanups stop the servers.
+    def on_term(sig, frame):
+        raise KeyboardInterrupt("signal %d" % sig)
+    signal.signal(signal.SIGTERM, on_term)
     t0 = time.monotonic()
     try:
         fn(binary)
+    except KeyboardInterrupt as e:
+        check(False, "interrupted (%s)" % e)
     except Fatal:
         pass
     except Exception:
@@ -161,9 +167,18 @@ def raise_nofile(want=65536):
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def _rmtree(d):
+    for _ in range(5):
+        shutil.rmtree(d, ignore_errors=True)
+        if not os.path.exists(d):
+            return
+        time.sleep(0.1)
+    print("warning: could not remove %s" % d, flush=True)
+
+
 def tempdir(prefix="ffe2e-"):
     d = tempfile.mkdtemp(prefix=prefix)
-    add_cleanup(lambda: shutil.rmtree(d, ignore_errors=True))
+    add_cleanup(lambda: _rmtree(d))
     return d
 
 
@@ -194,6 +209,18 @@ IMF_FIXDATE_RE = re.compile(
 
 # --------------------------------------------------------------------------------------------
 # the server
+
+def _die_with_parent():
+    """In the child before exec: SIGKILL it when the test process dies (e.g. ctest timeout),
+    so no server outlives its test."""
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass
+
 
 class Server:
     """One `fastfile serve` process on 127.0.0.1 with an ephemeral port.
@@ -231,7 +258,8 @@ class Server:
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
-                                     stderr=self._err, close_fds=True)
+                                     stderr=self._err, close_fds=True,
+                                     preexec_fn=_die_with_parent)
         add_cleanup(self._kill)
         deadline = time.monotonic() + STARTUP_TIMEOUT
         line = None
@@ -611,8 +639,14 @@ def read_all_responses(conn, method="GET", timeout=IO_TIMEOUT):
 # --------------------------------------------------------------------------------------------
 # curl
 
+def need_curl():
+    if shutil.which("curl") is None:
+        skip("the curl program is not installed")
+
+
 def curl(args, timeout=20, check_rc=True):
     """Run curl with args; returns CompletedProcess (bytes stdout/stderr)."""
+    need_curl()
     argv = ["curl", "--silent", "--show-error", "--max-time", str(int(timeout))] + list(args)
     try:
         p = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -76,7 +76,7 @@ def test(binary):
             c.request("GET", "/dir/x.txt")
     after = open(log_path).read().splitlines()
     check_eq(len(after), before + 1, "lines after a second server (append) and exit")
-    check(after and after[-1].split(" ")[3:6] == ["GET", "/dir/x.txt", "200"],
+    check(after and after[-1].split(" ")[2:5] == ["GET", "/dir/x.txt", "200"],
           "last line %r" % (after[-1:] or ""))
 
     # '-' logs to stderr; 'off' logs nothing.

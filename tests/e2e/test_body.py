@@ -6,7 +6,8 @@ Expect: 100-continue; a 405 with Expect gets no 100 and closes."""
 import os
 import time
 
-from ffharness import Server, check, check_eq, curl, main, read_all_responses, tempdir
+from ffharness import (Server, check, check_eq, curl, main, read_all_responses, section,
+                       tempdir)
 
 
 def test(binary):
@@ -26,17 +27,17 @@ def test(binary):
             return check(r.status == 200 and r.body == body, "%s: %r" % (what, r))
 
         # Content-Length body, then a second request on the same connection.
-        with srv.connect() as c:
+        with section("Content-Length body, then a second request on the"), srv.connect() as c:
             c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello=world")
             ok(c.read_response(), hello, "GET with a Content-Length body")
             c.send(b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), other, "second request after a Content-Length body")
 
         # The same, pipelined in one send: the body must not be taken for a request.
-        with srv.connect() as c:
-            c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 37\r\n\r\n"
-                   b"GET /secret HTTP/1.1\r\nHost: x\r\n\r\n\r\n"
-                   b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        with section("The same, pipelined in one send: the body must"), srv.connect() as c:
+            fake = b"GET /secret HTTP/1.1\r\nHost: x\r\n\r\n"
+            c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n"
+                   % len(fake) + fake + b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), hello, "pipelined GET with a body that looks like a request")
             ok(c.read_response(), other, "request after a body that looks like a request")
 
@@ -46,17 +47,17 @@ def test(binary):
                    b"A;name=value\r\n0123456789\r\n"
                    b"1a ; quoted=\"a b\"\r\nabcdefghijklmnopqrstuvwxyz\r\n"
                    b"0\r\nX-Trailer: yes\r\nX-Other: 1\r\n\r\n")
-        with srv.connect() as c:
+        with section("Chunked body with extensions and trailers, then"), srv.connect() as c:
             c.send(chunked)
             ok(c.read_response(), hello, "GET with a chunked body and trailers")
             c.send(b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), other, "second request after a chunked body")
-        with srv.connect() as c:
+        with section("Chunked body with extensions and trailers, then"), srv.connect() as c:
             c.send(chunked + b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), hello, "pipelined chunked GET")
             ok(c.read_response(), other, "request pipelined after a chunked body")
         # chunked without trailers, upper-case hex, sent in pieces
-        with srv.connect() as c:
+        with section("chunked without trailers, upper-case hex, sent in"), srv.connect() as c:
             msg = (b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
                    b"1F\r\n" + b"x" * 31 + b"\r\n0\r\n\r\n"
                    b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -66,25 +67,54 @@ def test(binary):
             ok(c.read_response(), hello, "chunked body sent in 7-byte pieces")
             ok(c.read_response(), other, "request after a chunked body sent in pieces")
 
-        # A large Content-Length body (bigger than any receive buffer) is discarded.
-        with srv.connect() as c:
-            big = os.urandom(3 << 20)
+        # Bodies much bigger than a receive buffer (but under the server's 1 MiB discard
+        # limit) are discarded.
+        with section("768 KiB Content-Length body"), srv.connect() as c:
+            big = os.urandom(768 << 10)
             c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % len(big))
             c.send(big)
-            ok(c.read_response(timeout=30), hello, "GET with a 3 MiB body")
+            ok(c.read_response(timeout=30), hello, "GET with a 768 KiB body")
             c.send(b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-            ok(c.read_response(), other, "request after a 3 MiB body")
-        # ...and a large chunked one
-        with srv.connect() as c:
+            ok(c.read_response(), other, "request after a 768 KiB body")
+        with section("768 KiB chunked body"), srv.connect() as c:
             c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
-            for _ in range(40):
+            for _ in range(12):
                 c.send(b"10000\r\n" + b"z" * 0x10000 + b"\r\n")
             c.send(b"0\r\n\r\nGET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-            ok(c.read_response(timeout=30), hello, "GET with a 2.5 MiB chunked body")
-            ok(c.read_response(), other, "request after a 2.5 MiB chunked body")
+            ok(c.read_response(timeout=30), hello, "GET with a 768 KiB chunked body")
+            ok(c.read_response(), other, "request after a 768 KiB chunked body")
+        # Over the limit the server may refuse with 413, but then it must close: the rest of the
+        # body must never be read as requests.
+        for kind in ("length", "chunked"):
+            with section("3 MiB %s body" % kind), srv.connect() as c:
+                inner = b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n"
+                chunk = inner * (0x10000 // len(inner))
+                if kind == "length":
+                    c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           b"Content-Length: %d\r\n\r\n" % (48 * len(chunk)))
+                else:
+                    c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                           b"Transfer-Encoding: chunked\r\n\r\n")
+                try:
+                    for _ in range(48):
+                        c.send(chunk if kind == "length" else
+                               b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+                    if kind == "chunked":
+                        c.send(b"0\r\n\r\n")
+                except OSError:
+                    pass  # closed early after a 413
+                rs, rest, closed = read_all_responses(c, timeout=10)
+                sts = [r.status for r in rs]
+                if sts and sts[0] == 413:
+                    check_eq(len(rs), 1, "3 MiB %s body: responses after the 413 %s"
+                             % (kind, sts))
+                    check(closed, "3 MiB %s body: connection open after 413" % kind)
+                else:
+                    check(sts[:1] == [200] and rs[0].body == hello,
+                          "3 MiB %s body: responses %s, want 200 or 413" % (kind, sts))
 
         # Raw Expect: 100-continue on GET: 100 first, then (after the body) the response.
-        with srv.connect() as c:
+        with section("Raw Expect: 100-continue on GET: 100 first, then"), srv.connect() as c:
             c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                    b"Expect: 100-continue\r\n\r\n")
             r = c.read_response(allow_1xx=True, timeout=5)
@@ -94,14 +124,14 @@ def test(binary):
             c.send(b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), other, "request after a 100-continue exchange")
         # The client may send the body without waiting for 100 (RFC 9110 §10.1.1).
-        with srv.connect() as c:
+        with section("The client may send the body without waiting for"), srv.connect() as c:
             c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n"
                    b"Expect: 100-continue\r\n\r\n12345"
                    b"GET /other.bin HTTP/1.1\r\nHost: x\r\n\r\n")
             ok(c.read_response(), hello, "Expect with the body sent at once")
             ok(c.read_response(), other, "request after Expect with the body sent at once")
         # HTTP/1.0: the expectation is ignored, no 100.
-        with srv.connect() as c:
+        with section("HTTP/1.0: the expectation is ignored, no 100"), srv.connect() as c:
             c.send(b"GET /hello.txt HTTP/1.0\r\nContent-Length: 5\r\n"
                    b"Expect: 100-continue\r\n\r\n12345")
             r = c.read_response(allow_1xx=True)
@@ -117,7 +147,7 @@ def test(binary):
         check(p.stdout == other, "curl body after 100 Continue (%d bytes)" % len(p.stdout))
 
         # PUT with Expect: 405 at once, no 100, and the connection closes.
-        with srv.connect() as c:
+        with section("PUT with Expect: 405 at once, no 100, and the"), srv.connect() as c:
             c.send(b"PUT /new.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
                    b"Expect: 100-continue\r\n\r\n")
             r = c.read_response(allow_1xx=True, timeout=5)
@@ -136,7 +166,7 @@ def test(binary):
         check(not os.path.exists(srv.path("new.txt")), "PUT created a file")
 
         # POST with a body and no Expect: 405; if the connection stays, the body is skipped.
-        with srv.connect() as c:
+        with section("POST with a body and no Expect: 405; if the"), srv.connect() as c:
             c.send(b"POST /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n"
                    b"GET /x HTTP/1.1\r\n")
             r = c.read_response()
@@ -146,7 +176,7 @@ def test(binary):
                 ok(c.read_response(), hello, "GET after POST with a body on a kept connection")
 
         # Still healthy.
-        with srv.connect() as c:
+        with section("Still healthy"), srv.connect() as c:
             ok(c.request("GET", "/hello.txt"), hello, "final health check")
 
 

@@ -114,7 +114,7 @@ def test(binary):
         # Same size and content, only mtime changes (a plain rewrite with `touch`).
         time.sleep(0.05)
         os.utime(path, None)
-        with srv.connect() as c:
+        with section("Same size and content, only mtime changes (a"), srv.connect() as c:
             r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after touch")
         check(r.header("etag") not in etags, "ETag unchanged after touch: %r" % r.header("etag"))
@@ -125,7 +125,7 @@ def test(binary):
         with open(path, "ab") as f:
             f.write(b"more\n")
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
-        with srv.connect() as c:
+        with section("New size (append, mtime set back to the old"), srv.connect() as c:
             r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after append")
         check(r.header("etag") not in etags, "ETag unchanged after append: %r" % r.header("etag"))
@@ -139,13 +139,13 @@ def test(binary):
             f.write(open(path, "rb").read())
         os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
         os.rename(tmp, path)
-        with srv.connect() as c:
+        with section("Replaced by rename (new inode), same size and"), srv.connect() as c:
             r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after replace by rename")
         check(r.header("etag") not in etags, "ETag unchanged after replace (new inode): %r"
               % r.header("etag"))
         # and If-Match with the old one now fails
-        with srv.connect() as c:
+        with section("and If-Match with the old one now fails"), srv.connect() as c:
             r = c.request("GET", "/c.txt", {"If-Match": etags[0]})
         check_eq(r.status, 412, "If-Match with the first ETag after all rewrites")
 

@@ -9,7 +9,7 @@ import socket
 import threading
 import time
 
-from ffharness import Server, check, main
+from ffharness import Server, check, main, section
 
 HEAD_T, KA_T, BODY_T = 3, 2, 2
 SLACK = 2.5  # sanitizer builds, timer granularity
@@ -156,6 +156,11 @@ def test(binary):
             t.join(HEAD_T + 20)
             check(not t.is_alive(), "%s did not finish" % t.name)
 
+        for k in sorted(results):
+            v = results[k] if isinstance(results[k], tuple) else (results[k],)
+            print("%s: %r" % (k, tuple(x[:40] if isinstance(x, bytes) else x for x in v)),
+                  flush=True)
+
         def status_of(data):
             m = re.match(rb"HTTP/1\.[01] (\d{3})", data)
             return int(m.group(1)) if m else None
@@ -205,7 +210,7 @@ def test(binary):
                   "stalled body got %r" % data[:80])
 
         # The server still answers.
-        with srv.connect() as c:
+        with section("The server still answers"), srv.connect() as c:
             r = c.request("GET", "/hello.txt")
             check(r.status == 200 and r.body == b"hello\n", "health check after deadlines")
 

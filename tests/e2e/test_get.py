@@ -6,7 +6,7 @@ import re
 import time
 
 from ffharness import (IMF_FIXDATE_RE, Server, check, check_eq, curl_get, http_date, main,
-                       parse_http_date)
+                       parse_http_date, section)
 
 MTIME = 1700000000  # Tue, 14 Nov 2023 22:13:20 GMT
 
@@ -49,8 +49,10 @@ def check_file_headers(r, name, data, what):
     check(d is not None and IMF_FIXDATE_RE.match(d) is not None,
           "%s %s Date %r is not an IMF-fixdate" % (what, name, d))
     dt = parse_http_date(d) if d else None
-    check(dt is not None and abs(dt - time.time()) < 5, "%s %s Date %r is not now" % (what, name, d))
-    check_eq((r.header("accept-ranges") or "").lower(), "bytes", "%s %s Accept-Ranges" % (what, name))
+    check(dt is not None and abs(dt - time.time()) < 5,
+          "%s %s Date %r is not now" % (what, name, d))
+    check_eq((r.header("accept-ranges") or "").lower(), "bytes",
+             "%s %s Accept-Ranges" % (what, name))
     check(not r.has("transfer-encoding"), "%s %s has Transfer-Encoding" % (what, name))
     check_eq(len(r.header_all("content-length")), 1, "%s %s Content-Length count" % (what, name))
     check_eq(len(r.header_all("date")), 1, "%s %s Date count" % (what, name))
@@ -91,7 +93,7 @@ def test(binary):
 
         # The ETag differs between different files.
         etags = set()
-        with srv.connect() as c:
+        with section("The ETag differs between different files"), srv.connect() as c:
             for name in sorted(TYPES):
                 etags.add(c.request("HEAD", "/" + name).header("etag"))
         check_eq(len(etags), len(TYPES), "distinct ETags for distinct files")
@@ -105,7 +107,7 @@ def test(binary):
         check(st == 200 and body == files["hello.txt"], "GET /hello%%2Etxt: %d" % st)
 
         # HEAD over a raw socket: no body bytes may follow; the next response parses cleanly.
-        with srv.connect() as c:
+        with section("HEAD over a raw socket: no body bytes may follow"), srv.connect() as c:
             c.send(b"HEAD /image.png HTTP/1.1\r\nHost: x\r\n\r\n"
                    b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
             r1 = c.read_response("HEAD")

@@ -4,7 +4,7 @@
 Connection: close, HTTP/1.0 default close and keep-alive."""
 import os
 
-from ffharness import Server, check, check_eq, curl, main, tempdir
+from ffharness import Server, check, check_eq, curl, main, section, tempdir
 
 
 def test(binary):
@@ -36,7 +36,7 @@ def test(binary):
                  "curl reuse across a 404")
 
         # Raw: 100 sequential requests on one connection, GET/HEAD/404 mixed.
-        with srv.connect() as c:
+        with section("Raw: 100 sequential requests on one connection"), srv.connect() as c:
             for i in range(100):
                 n = "f%d.txt" % (i % 10)
                 if i % 7 == 3:
@@ -55,7 +55,7 @@ def test(binary):
                     break
 
         # Connection: close is honoured: response, then EOF.
-        with srv.connect() as c:
+        with section("Connection: close is honoured: response, then EOF"), srv.connect() as c:
             r = c.request("GET", "/f1.txt", {"Connection": "close"})
             check(r.status == 200 and r.body == files["f1.txt"], "GET with Connection: close")
             check("close" in r.conn_tokens(), "response to Connection: close lacks "
@@ -63,13 +63,13 @@ def test(binary):
             check(c.wait_closed(5), "server kept the connection open after Connection: close")
             check_eq(bytes(c.buf), b"", "bytes after the response to Connection: close")
         # ...also as one token in a list, and in mixed case
-        with srv.connect() as c:
+        with section("...also as one token in a list, and in mixed case"), srv.connect() as c:
             r = c.request("GET", "/f2.txt", {"Connection": "TE, Close"})
             check_eq(r.status, 200, "GET with Connection: TE, Close")
             check(c.wait_closed(5), "server kept the connection open after Connection: TE, Close")
 
         # Requests pipelined behind Connection: close are not answered.
-        with srv.connect() as c:
+        with section("Requests pipelined behind Connection: close are"), srv.connect() as c:
             c.send(b"GET /f1.txt HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
                    b"GET /f2.txt HTTP/1.1\r\nHost: x\r\n\r\n")
             r = c.read_response()
@@ -78,7 +78,7 @@ def test(binary):
             check_eq(bytes(c.buf), b"", "response to a request after Connection: close")
 
         # HTTP/1.0 closes by default.
-        with srv.connect() as c:
+        with section("HTTP/1.0 closes by default"), srv.connect() as c:
             c.send(b"GET /f3.txt HTTP/1.0\r\n\r\n")
             r = c.read_response()
             check(r.status == 200 and r.body == files["f3.txt"], "HTTP/1.0 GET: %r" % r)
@@ -86,7 +86,7 @@ def test(binary):
             check(c.wait_closed(5), "HTTP/1.0 request without keep-alive: connection not closed")
 
         # HTTP/1.0 with Connection: keep-alive stays open, and says so.
-        with srv.connect() as c:
+        with section("HTTP/1.0 with Connection: keep-alive stays open"), srv.connect() as c:
             for i in range(3):
                 c.send(b"GET /f4.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
                 r = c.read_response()
@@ -99,7 +99,7 @@ def test(binary):
 
         # After a 405 without a body the server may keep the connection or close it; if it
         # keeps it, the next request must work.
-        with srv.connect() as c:
+        with section("keeps it, the next request must work"), srv.connect() as c:
             r1 = c.request("DELETE", "/f1.txt")
             check_eq(r1.status, 405, "DELETE status")
             if "close" not in r1.conn_tokens():

@@ -8,7 +8,7 @@ import subprocess
 import threading
 import time
 
-from ffharness import Server, check, check_eq, main, tempdir
+from ffharness import Server, check, check_eq, main, need_curl, tempdir
 
 SIZE = 256 << 20
 CHUNK = 4 << 20
@@ -52,6 +52,7 @@ def curl_sha(url, extra=(), timeout=120):
 
 
 def test(binary):
+    need_curl()
     root = tempdir()
     src = os.path.join(root, "big.bin")
     digest, mid = make_file(src)

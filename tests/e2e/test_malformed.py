@@ -59,8 +59,18 @@ CASES = [
     ("target not origin-form", b"GET a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
     ("space in target", b"GET /a b.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
     ("control char in target", b"GET /a\x01.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("TE gzip", b"GET /a.txt HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip\r\n\r\n", 501),
-    ("TE identity-ish", b"GET /a.txt HTTP/1.1\r\n" + H + b"Transfer-Encoding: foo\r\n\r\n", 501),
+    # RFC 9112 §6.3 item 4: chunked not the final coding of a request is a MUST 400 (the body
+    # length cannot be known), even when the coding is unknown; an unknown coding before a
+    # final chunked is 501 (§6.1).
+    ("TE gzip alone", b"GET /a.txt HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip\r\n\r\n", 400),
+    ("TE unknown coding alone", b"GET /a.txt HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: foo\r\n\r\n", 400),
+    ("TE gzip, chunked", b"GET /a.txt HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+    ("TE foo then chunked", b"GET /a.txt HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: foo\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
+    ("TE chunked twice", b"GET /a.txt HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
     ("HTTP/2.0 request line", b"GET /a.txt HTTP/2.0\r\n" + H + b"\r\n", 505),
     ("HTTP/3.0 request line", b"GET /a.txt HTTP/3.0\r\n" + H + b"\r\n", 505),
     ("HTTP/0.9 version", b"GET /a.txt HTTP/0.9\r\n" + H + b"\r\n", 505),
@@ -165,6 +175,26 @@ def test(binary):
         with srv.connect() as c:
             r = c.request("GET", "/a.txt")
             check(r.status == 200 and r.body == b"A\n", "health check after malformed input")
+
+    # Smaller limits from the command line.
+    srv = Server(binary, args=["--max-head", "2048", "--max-url", "100"])
+    srv.put_file("a.txt", b"A\n")
+    with srv.start():
+        with srv.connect() as c:
+            r = c.request("GET", "/a.txt?" + "q" * 90)
+            check_eq(r.status, 200, "97-byte target with --max-url 100")
+            r = c.request("GET", "/a.txt", {"X-Pad": "p" * 1500})
+            check_eq(r.status, 200, "1.5 KB head with --max-head 2048")
+        for name, raw, want in (
+                ("target over --max-url 100", b"GET /a.txt?" + b"q" * 150 + b" HTTP/1.1\r\n" +
+                 H + b"\r\n", 414),
+                ("head over --max-head 2048", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-Pad: " +
+                 b"p" * 2500 + b"\r\n\r\n", 431)):
+            with srv.connect() as c:
+                c.send(raw)
+                rs, rest, closed = read_all_responses(c, timeout=5)
+                check_eq([r.status for r in rs], [want], "%s: responses" % name)
+                check(closed, "%s: connection still open" % name)
 
 
 if __name__ == "__main__":

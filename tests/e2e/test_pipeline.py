@@ -6,7 +6,7 @@ import os
 import threading
 import time
 
-from ffharness import Server, check, check_eq, main
+from ffharness import Server, check, check_eq, main, section
 
 
 def req(path, method="GET", extra=""):
@@ -21,7 +21,7 @@ def test(binary):
         srv.put_file(k, v)
     with srv.start():
         # 5 GETs in one send, answered in order.
-        with srv.connect() as c:
+        with section("5 GETs in one send, answered in order"), srv.connect() as c:
             names = ["p3.txt", "p1.txt", "p7.txt", "p0.txt", "p5.txt"]
             c.send(b"".join(req("/" + n) for n in names))
             for n in names:
@@ -30,7 +30,7 @@ def test(binary):
                       "pipelined GET /%s: %r (body equal: %s)" % (n, r, r.body == files[n]))
 
         # A mix: GET, HEAD, 404, GET, HEAD 404, GET with Connection: close last.
-        with srv.connect() as c:
+        with section("A mix: GET, HEAD, 404, GET, HEAD 404, GET with"), srv.connect() as c:
             seq = [("GET", "/p2.txt", 200), ("HEAD", "/p4.txt", 200), ("GET", "/nope", 404),
                    ("GET", "/p6.txt", 200), ("HEAD", "/nope2", 404), ("GET", "/p1.txt", 200)]
             blob = b""
@@ -51,7 +51,7 @@ def test(binary):
 
         # Large responses queued behind each other, with a small one in between; the client
         # writes all requests first and reads afterwards, slowly at first.
-        with srv.connect() as c:
+        with section("writes all requests first and reads afterwards"), srv.connect() as c:
             seq = ["big.bin", "p1.txt", "big.bin", "p2.txt"]
             c.send(b"".join(req("/" + n) for n in seq))
             time.sleep(0.3)
@@ -61,7 +61,7 @@ def test(binary):
                       "pipelined large sequence %s: %r" % (n, r))
 
         # 200 requests in one send while we read concurrently.
-        with srv.connect() as c:
+        with section("200 requests in one send while we read"), srv.connect() as c:
             n_req = 200
             blob = b"".join(req("/p%d.txt" % (i % 8)) for i in range(n_req))
             t = threading.Thread(target=c.send, args=(blob,))
@@ -76,7 +76,7 @@ def test(binary):
 
         # One request split into two sends at every byte boundary, all on one connection.
         one = req("/p1.txt", extra="User-Agent: split-test\r\nAccept: */*\r\n")
-        with srv.connect() as c:
+        with section("One request split into two sends at every byte"), srv.connect() as c:
             for i in range(1, len(one)):
                 c.send(one[:i])
                 time.sleep(0.003)
@@ -89,7 +89,7 @@ def test(binary):
         # Two requests in one stream split at every boundary of the pair: the split point
         # falls in the first, at the seam, and in the second.
         two = req("/p2.txt") + req("/p3.txt")
-        with srv.connect() as c:
+        with section("falls in the first, at the seam, and in the"), srv.connect() as c:
             for i in range(1, len(two)):
                 c.send(two[:i])
                 time.sleep(0.003)
@@ -102,7 +102,7 @@ def test(binary):
                     break
 
         # One byte per send for a whole request.
-        with srv.connect() as c:
+        with section("One byte per send for a whole request"), srv.connect() as c:
             for b in one:
                 c.send(bytes([b]))
                 time.sleep(0.002)
@@ -111,7 +111,7 @@ def test(binary):
 
         # The end of one head and the start of the next arrive together, with a leading CRLF
         # before the second request line (RFC 9112 §2.2 allows ignoring it).
-        with srv.connect() as c:
+        with section("before the second request line (RFC 9112 §2.2"), srv.connect() as c:
             c.send(req("/p4.txt") + b"\r\n" + req("/p5.txt"))
             r1 = c.read_response()
             r2 = c.read_response()

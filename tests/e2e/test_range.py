@@ -5,8 +5,8 @@ If-Range with ETag and date, 416."""
 import os
 import re
 
-from ffharness import (Server, check, check_eq, curl_get, http_date, main,
-                       parse_byteranges)
+from ffharness import (Server, check, check_eq, curl_get, http_date, main, parse_byteranges,
+                       section)
 
 MTIME = 1600000000  # long ago, so Last-Modified is a strong validator for If-Range
 SIZE = 100003
@@ -119,7 +119,7 @@ def test(binary):
         # HEAD with a range: 206 headers, no body
         st, blocks, _ = curl_get(url, ["-H", "Range: bytes=0-9"], method="HEAD")
         check(st in (200, 206), "HEAD with Range status %d" % st)
-        with srv.connect() as c:
+        with section("HEAD with a range: 206 headers, no body"), srv.connect() as c:
             c.send(b"HEAD /blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n"
                    b"GET /blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=5-14\r\n\r\n")
             c.read_response("HEAD")
