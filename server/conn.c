@@ -456,9 +456,9 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
             on_input(c);
         else if (c->state == CONN_LINGER)
             conn_abort(c);
-        /* In WRITE the response still goes out; the connection closes after it. */
-        if (c->state == CONN_WRITE || c->state == CONN_OPENING)
-            c->flags &= (uint16_t)~CF_KEEP_ALIVE;
+        /* In WRITE the response still goes out, and requests already pipelined behind it are
+         * answered too (a half-close ends the requests, not the replies); read_head closes
+         * once the input is used up. */
     } else if (res == -EINVAL && l->multishot_recv && !(cqe->flags & IORING_CQE_F_MORE)) {
         log_warn("event=recv_multishot_unsupported fallback=single_shot");
         l->multishot_recv = false;
