@@ -21,6 +21,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "chars.h"
+
 #define CHUNK_SIZE_MAX_DIGITS 16
 #define CHUNK_EXT_MAX 4096 /* bytes after the size digits, up to the CR */
 #define TRAILER_MAX 16384  /* the whole trailer section, its final CRLF included */
@@ -28,31 +30,6 @@
 void http_chunked_init(struct http_chunked *c)
 {
     *c = (struct http_chunked){.state = CHUNKED_SIZE};
-}
-
-static int hex_value(uint8_t ch)
-{
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* RFC 9110 §5.6.2 tchar. */
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* RFC 9110 §5.5 field-value bytes: VCHAR, obs-text, SP, HTAB. */
-static bool is_field_byte(uint8_t c)
-{
-    return (c >= 0x20 && c != 0x7f) || c == '\t';
 }
 
 /* Every byte of the trailer section counts toward TRAILER_MAX; false once it is exceeded. */
@@ -83,7 +60,7 @@ long http_chunked_decode(struct http_chunked *c, const uint8_t *in, size_t len, 
 
         switch (c->state) {
         case CHUNKED_SIZE: {
-            int d = hex_value(ch);
+            int d = http_hex_value(ch);
 
             if (d >= 0) {
                 c->size_digits++;
@@ -127,7 +104,7 @@ long http_chunked_decode(struct http_chunked *c, const uint8_t *in, size_t len, 
             /* RFC 9112 §7.1.1: extensions we do not understand are ignored, but their length
              * is limited so a client cannot stream an endless one. */
             c->line_len++;
-            if (c->line_len > CHUNK_EXT_MAX || !is_field_byte(ch))
+            if (c->line_len > CHUNK_EXT_MAX || !http_is_field_byte(ch))
                 return fail(c);
             break;
         case CHUNKED_SIZE_LF:
@@ -172,7 +149,7 @@ long http_chunked_decode(struct http_chunked *c, const uint8_t *in, size_t len, 
                 break;
             }
             /* RFC 9112 §5.2: no obs-fold, so a line starting with SP/HTAB fails too. */
-            if (!is_tchar(ch))
+            if (!http_is_tchar(ch))
                 return fail(c);
             c->line_has_colon = false;
             c->state = CHUNKED_TRAILER_LINE;
@@ -184,11 +161,11 @@ long http_chunked_decode(struct http_chunked *c, const uint8_t *in, size_t len, 
                 /* RFC 9112 §5.1: no whitespace between the name and the colon. */
                 if (ch == ':')
                     c->line_has_colon = true;
-                else if (!is_tchar(ch))
+                else if (!http_is_tchar(ch))
                     return fail(c);
             } else if (ch == '\r') {
                 c->state = CHUNKED_TRAILER_LF;
-            } else if (!is_field_byte(ch)) {
+            } else if (!http_is_field_byte(ch)) {
                 return fail(c);
             }
             break;

@@ -32,6 +32,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include "chars.h"
+
 /* RFC 9112 §2.2 asks for "at least one" leading empty line to be ignored; a few more is polite,
  * an endless stream of them is a way to hold a connection open without sending a request. */
 #define MAX_LEADING_EMPTY 8
@@ -58,32 +60,6 @@ enum lex_state {
     LEX_FAILED,   /* result holds the error */
 };
 
-/* RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" /
- * "_" / "`" / "|" / "~" / DIGIT / ALPHA */
-static bool is_tchar(uint8_t c)
-{
-    if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-        return true;
-    return c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* RFC 9110 §5.5: field-value bytes are VCHAR, obs-text, SP and HTAB; every other CTL (NUL, CR,
- * LF, DEL...) is refused rather than replaced with SP, which §5.5 also allows. */
-static bool is_field_byte(uint8_t c)
-{
-    return (c >= 0x20 && c != 0x7f) || c == '\t';
-}
-
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool is_digit(uint8_t c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /* Refuse the request for good: later calls return the same status. */
 static int lex_fail(struct http_parser *p, size_t at, int status)
 {
@@ -103,7 +79,7 @@ static bool version_byte_ok(size_t k, uint8_t c)
         return c == (uint8_t)prefix[k];
     if (k == 6)
         return c == '.';
-    return is_digit(c); /* k == 5 or 7 */
+    return http_is_digit(c); /* k == 5 or 7 */
 }
 
 #define VERSION_LEN 8 /* "HTTP/1.1" */
@@ -129,7 +105,7 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const stru
                 break;
             }
             /* Anything else must start the method: a bare LF, SP, or a CTL is refused. */
-            if (!is_tchar(c))
+            if (!http_is_tchar(c))
                 return lex_fail(p, i, -400);
             p->state = LEX_METHOD;
             break;
@@ -148,7 +124,7 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const stru
                 p->state = LEX_TARGET;
                 break;
             }
-            if (!is_tchar(c))
+            if (!http_is_tchar(c))
                 return lex_fail(p, i, -400);
             break;
         case LEX_TARGET:
@@ -201,7 +177,7 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const stru
             /* RFC 9112 §5.2: obs-fold is refused with 400 (we are not a user agent), and §2.2:
              * whitespace between the start-line and the first field line is refused too, since
              * another parser might take the line for part of the request line. */
-            if (!is_tchar(c))
+            if (!http_is_tchar(c))
                 return lex_fail(p, i, -400);
             p->count++;
             if (p->count > max_headers)
@@ -214,7 +190,7 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const stru
                 break;
             }
             /* RFC 9112 §5.1: whitespace between the name and the colon MUST be 400. */
-            if (!is_tchar(c))
+            if (!http_is_tchar(c))
                 return lex_fail(p, i, -400);
             break;
         case LEX_VALUE:
@@ -222,7 +198,7 @@ static int lex(struct http_parser *p, const uint8_t *buf, size_t len, const stru
                 p->state = LEX_FIELD_LF;
                 break;
             }
-            if (!is_field_byte(c))
+            if (!http_is_field_byte(c))
                 return lex_fail(p, i, -400);
             break;
         case LEX_FIELD_LF:
@@ -297,7 +273,7 @@ struct cursor {
 
 static void skip_ows(struct cursor *c)
 {
-    while (c->p < c->end && is_ows(*c->p))
+    while (c->p < c->end && http_is_ows(*c->p))
         c->p++;
 }
 
@@ -305,7 +281,7 @@ static struct iov take_token(struct cursor *c)
 {
     const uint8_t *start = c->p;
 
-    while (c->p < c->end && is_tchar(*c->p))
+    while (c->p < c->end && http_is_tchar(*c->p))
         c->p++;
     return iov_make(start, (size_t)(c->p - start));
 }
@@ -388,11 +364,6 @@ static bool is_unreserved_or_sub_delim(uint8_t c)
     return c != '\0' && strchr("-._~!$&'()*+,;=", c) != NULL;
 }
 
-static bool is_hex(uint8_t c)
-{
-    return is_digit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f');
-}
-
 /*
  * RFC 9112 §3.2: Host = uri-host [ ":" port ] (RFC 3986 §3.2.2, §3.2.3); an empty value is
  * allowed (for targets without an authority). IP-literals are checked for their character set
@@ -417,7 +388,7 @@ static bool host_valid(struct iov v)
             uint8_t c = v.base[i];
 
             if (c == '%') {
-                if (i + 2 >= v.len || !is_hex(v.base[i + 1]) || !is_hex(v.base[i + 2]))
+                if (i + 2 >= v.len || !http_is_hex(v.base[i + 1]) || !http_is_hex(v.base[i + 2]))
                     return false;
                 i += 3;
                 continue;
@@ -432,7 +403,7 @@ static bool host_valid(struct iov v)
     if (v.base[i] != ':')
         return false;
     for (i++; i < v.len; i++) {
-        if (!is_digit(v.base[i]))
+        if (!http_is_digit(v.base[i]))
             return false;
     }
     return true;
@@ -446,7 +417,7 @@ static int parse_content_length(struct iov v, uint64_t *out)
     if (v.len == 0)
         return -400;
     for (size_t i = 0; i < v.len; i++) {
-        if (!is_digit(v.base[i]))
+        if (!http_is_digit(v.base[i]))
             return -400; /* "+5", "1, 2", "5 5", hex... (RFC 9112 §6.3 item 5) */
         uint64_t d = v.base[i] - '0';
         if (n > ((uint64_t)INT64_MAX - d) / 10)
@@ -634,9 +605,9 @@ static int parse_head(const uint8_t *buf, size_t n, struct http_request *req)
         const uint8_t *ve = cr;
 
         h->name = iov_make(buf + i, (size_t)(colon - (buf + i)));
-        while (vs < ve && is_ows(*vs))
+        while (vs < ve && http_is_ows(*vs))
             vs++;
-        while (ve > vs && is_ows(ve[-1]))
+        while (ve > vs && http_is_ows(ve[-1]))
             ve--;
         h->value = iov_make(vs, (size_t)(ve - vs));
         i = (size_t)(cr - buf) + 2;

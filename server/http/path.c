@@ -17,21 +17,11 @@
  * send them; only controls, space and '#' are refused.
  */
 #include "path.h"
+#include "chars.h"
 
 static bool is_ctl_or_space(uint8_t c)
 {
     return c <= 0x20 || c == 0x7f;
-}
-
-static int hex_value(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static bool has_prefix_nocase(const uint8_t *p, size_t len, const char *lit)
@@ -145,8 +135,8 @@ int http_path_normalize(struct iov target, char *out, size_t outsz, struct http_
             uint8_t c = t[i];
 
             if (c == '%') {
-                int hi = i + 2 < end ? hex_value(t[i + 1]) : -1;
-                int lo = i + 2 < end ? hex_value(t[i + 2]) : -1;
+                int hi = i + 2 < end ? http_hex_value(t[i + 1]) : -1;
+                int lo = i + 2 < end ? http_hex_value(t[i + 2]) : -1;
                 if (hi < 0 || lo < 0)
                     return -400;
                 c = (uint8_t)(hi << 4 | lo);

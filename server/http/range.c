@@ -23,6 +23,7 @@
  * accepted. Only the "bytes" unit is known; any other unit is ignored, as §14.2 requires.
  */
 #include "range.h"
+#include "chars.h"
 
 struct spec {
     uint64_t first; /* int-range first-pos */
@@ -31,25 +32,15 @@ struct spec {
     bool is_suffix;
 };
 
-static bool is_ows(uint8_t c)
-{
-    return c == ' ' || c == '\t';
-}
-
-static bool is_digit(uint8_t c)
-{
-    return c >= '0' && c <= '9';
-}
-
 /* 1*DIGIT at *p; false when there is none or it overflows 64 bits. */
 static bool parse_u64(const uint8_t **p, const uint8_t *end, uint64_t *out)
 {
     const uint8_t *s = *p;
     uint64_t v = 0;
 
-    if (s == end || !is_digit(*s))
+    if (s == end || !http_is_digit(*s))
         return false;
-    for (; s < end && is_digit(*s); s++) {
+    for (; s < end && http_is_digit(*s); s++) {
         uint64_t d = (uint64_t)(*s - '0');
         if (v > (UINT64_MAX - d) / 10)
             return false;
@@ -94,7 +85,7 @@ static int parse_header(struct iov value, struct spec specs[HTTP_RANGE_MAX])
         return -1;
     const uint8_t *p = value.base;
     const uint8_t *end = value.base + value.len;
-    while (p < end && is_ows(*p))
+    while (p < end && http_is_ows(*p))
         p++;
     /* range-unit is compared case-insensitively (§14.1) */
     for (size_t i = 0; i < sizeof(unit) - 1; i++, p++) {
@@ -112,9 +103,9 @@ static int parse_header(struct iov value, struct spec specs[HTTP_RANGE_MAX])
             comma++;
         const uint8_t *s = p;
         const uint8_t *e = comma;
-        while (s < e && is_ows(*s))
+        while (s < e && http_is_ows(*s))
             s++;
-        while (e > s && is_ows(e[-1]))
+        while (e > s && http_is_ows(e[-1]))
             e--;
         if (s < e) {
             if (n == HTTP_RANGE_MAX)
