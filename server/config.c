@@ -27,6 +27,7 @@ const char config_serve_usage[] =
     "  --max-headers N          most header fields (default 100)\n"
     "  --max-url BYTES          longest request target (default 8192)\n"
     "  --no-multishot           receive with single-shot recv (the fallback for old kernels)\n"
+    "  --log-level LEVEL        error, warn, info (default) or debug\n"
     "  -h, --help               this text\n";
 
 void config_defaults(struct ff_config *cfg)
@@ -40,6 +41,7 @@ void config_defaults(struct ff_config *cfg)
         .keepalive_timeout_ms = 60000,
         .send_timeout_ms = 60000,
         .limits = http_limits_default,
+        .log_level = LOG_INFO,
     };
     int rc = config_parse_addr("127.0.0.1:8080", &cfg->listen, &cfg->listen_len);
     (void)rc;
@@ -96,6 +98,19 @@ static int parse_uint(const char *opt, const char *s, unsigned long min, unsigne
     return 0;
 }
 
+static int parse_level(const char *s, int *out)
+{
+    static const char *const names[] = {"error", "warn", "info", "debug"};
+    for (int i = 0; i < 4; i++) {
+        if (strcmp(s, names[i]) == 0) {
+            *out = i;
+            return 0;
+        }
+    }
+    fprintf(stderr, "fastfile serve: --log-level is error, warn, info or debug, not '%s'\n", s);
+    return -EINVAL;
+}
+
 enum {
     OPT_LISTEN = 256,
     OPT_THREADS,
@@ -109,6 +124,7 @@ enum {
     OPT_MAX_HEADERS,
     OPT_MAX_URL,
     OPT_NO_MULTISHOT,
+    OPT_LOG_LEVEL,
 };
 
 int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
@@ -126,6 +142,7 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"max-headers", required_argument, NULL, OPT_MAX_HEADERS},
         {"max-url", required_argument, NULL, OPT_MAX_URL},
         {"no-multishot", no_argument, NULL, OPT_NO_MULTISHOT},
+        {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -182,6 +199,9 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
             break;
         case OPT_NO_MULTISHOT:
             cfg->no_multishot = true;
+            break;
+        case OPT_LOG_LEVEL:
+            rc = parse_level(optarg, &cfg->log_level);
             break;
         case 'h':
             fputs(config_serve_usage, stdout);

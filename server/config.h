@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include "http/parse.h"
+#include "log.h"
 
 struct ff_config {
     struct sockaddr_storage listen;
@@ -20,6 +21,7 @@ struct ff_config {
     unsigned send_timeout_ms;      /* idle time allowed while the client reads a response */
     struct http_limits limits;
     bool no_multishot; /* testing: use the single-shot recv fallback */
+    int log_level;     /* enum log_level */
 };
 
 void config_defaults(struct ff_config *cfg);

@@ -48,6 +48,7 @@ void fileserve_handle(struct conn *c, const struct http_request *req)
             memcpy(o->data, path, pr.len + 1);
         o->dir_only = pr.trailing_slash;
         o->how = fs_read_how(false);
+        log_debug("event=open_async path_len=%zu", pr.len);
         conn_open_async(c);
         return;
     }

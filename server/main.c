@@ -79,6 +79,7 @@ static int serve(int argc, char **argv)
     int rc = config_parse_serve(&cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
+    log_set_level((enum log_level)cfg.log_level);
 
     char files[PATH_MAX];
     if (snprintf(files, sizeof(files), "%s/files", cfg.data_dir) >= (int)sizeof(files)) {
