@@ -20,6 +20,7 @@
 #include "fs.h"
 #include "log.h"
 #include "loop.h"
+#include "tls/tls.h"
 #include "version.h"
 
 static const char usage[] =
@@ -190,7 +191,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(cmd, "-V") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("fastfile %s\n", FASTFILE_VERSION);
+        printf("fastfile %s (%s)\n", FASTFILE_VERSION, tls_library_version());
         return 0;
     }
     if (strcmp(cmd, "serve") == 0)
