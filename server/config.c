@@ -13,9 +13,12 @@
 const char config_serve_usage[] =
     "usage: fastfile serve [options]\n"
     "\n"
-    "Serve the files under DATA/files over HTTP.\n"
+    "Serve the files under DATA/files over HTTPS (and HTTP when asked for).\n"
     "\n"
-    "  --listen ADDR:PORT       address to listen on (default 127.0.0.1:8080; port 0 picks one)\n"
+    "  --listen ADDR:PORT       HTTPS address (default 127.0.0.1:8443; port 0 picks one)\n"
+    "  --http ADDR:PORT         also plain HTTP on this address (e.g. behind a reverse proxy)\n"
+    "  --cert FILE --key FILE   PEM certificate (full chain) and key; without them a self-signed\n"
+    "                           certificate is generated into DATA/tls on the first start\n"
     "  --threads N              event-loop threads (default: one per CPU)\n"
     "  --data DIR               data folder, created if missing (default ./data)\n"
     "  --access-log FILE        access log file, '-' for stderr (default), 'off' for none\n"
@@ -43,7 +46,7 @@ void config_defaults(struct ff_config *cfg)
         .limits = http_limits_default,
         .log_level = LOG_INFO,
     };
-    int rc = config_parse_addr("127.0.0.1:8080", &cfg->listen, &cfg->listen_len);
+    int rc = config_parse_addr("127.0.0.1:8443", &cfg->listen, &cfg->listen_len);
     (void)rc;
 }
 
@@ -125,6 +128,9 @@ enum {
     OPT_MAX_URL,
     OPT_NO_MULTISHOT,
     OPT_LOG_LEVEL,
+    OPT_HTTP,
+    OPT_CERT,
+    OPT_KEY,
 };
 
 int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
@@ -143,6 +149,9 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"max-url", required_argument, NULL, OPT_MAX_URL},
         {"no-multishot", no_argument, NULL, OPT_NO_MULTISHOT},
         {"log-level", required_argument, NULL, OPT_LOG_LEVEL},
+        {"http", required_argument, NULL, OPT_HTTP},
+        {"cert", required_argument, NULL, OPT_CERT},
+        {"key", required_argument, NULL, OPT_KEY},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -158,6 +167,17 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
             rc = config_parse_addr(optarg, &cfg->listen, &cfg->listen_len);
             if (rc < 0)
                 fprintf(stderr, "fastfile serve: --listen wants ADDR:PORT, not '%s'\n", optarg);
+            break;
+        case OPT_HTTP:
+            rc = config_parse_addr(optarg, &cfg->http, &cfg->http_len);
+            if (rc < 0)
+                fprintf(stderr, "fastfile serve: --http wants ADDR:PORT, not '%s'\n", optarg);
+            break;
+        case OPT_CERT:
+            cfg->cert_file = optarg;
+            break;
+        case OPT_KEY:
+            cfg->key_file = optarg;
             break;
         case OPT_THREADS:
             rc = parse_uint("--threads", optarg, 1, 256, &v);
@@ -215,6 +235,10 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
     }
     if (optind < argc) {
         fprintf(stderr, "fastfile serve: unexpected argument '%s'\n", argv[optind]);
+        return -EINVAL;
+    }
+    if (!cfg->cert_file != !cfg->key_file) {
+        fprintf(stderr, "fastfile serve: --cert and --key go together\n");
         return -EINVAL;
     }
     if (cfg->limits.max_target > cfg->limits.max_head) {

@@ -10,8 +10,12 @@
 #include "log.h"
 
 struct ff_config {
-    struct sockaddr_storage listen;
+    struct sockaddr_storage listen; /* HTTPS */
     socklen_t listen_len;
+    struct sockaddr_storage http; /* plain HTTP, only when http_len > 0 */
+    socklen_t http_len;
+    const char *cert_file; /* PEM full chain; NULL: generated into DATA/tls */
+    const char *key_file;
     unsigned threads;       /* loop threads; 0 = one per CPU */
     const char *data_dir;   /* files are served from DATA/files */
     const char *access_log; /* a path, "-" for stderr, or "off" */

@@ -25,6 +25,9 @@
 
 #include "fileserve.h"
 #include "send.h"
+#include "send_tls.h"
+#include "tls/ctx.h"
+#include "tls/ktls.h"
 
 /* An idle keep-alive connection costs this struct and the kernel's socket, nothing more. */
 static_assert(sizeof(struct conn) <= 256, "struct conn is the per-idle-connection cost");
@@ -148,10 +151,11 @@ static void rx_resume(struct conn *c)
 
 /* --- closing --- */
 
-void conn_abort(struct conn *c)
+void conn_abort_at(struct conn *c, int line)
 {
     if (c->state == CONN_CLOSED)
         return;
+    log_debug("event=conn_abort state=%d line=%d", c->state, line);
     conn_set_state(c, CONN_CLOSED);
     loop_timer_set(c->loop, c, TIMER_NONE);
     /* Wakes every operation the kernel still holds for this socket: the recv ends with EOF,
@@ -160,11 +164,25 @@ void conn_abort(struct conn *c)
     rx_cancel(c);
 }
 
+static void tls_release(struct conn *c)
+{
+    struct loop *l = c->loop;
+    struct tls_session *s = c->tls;
+    if (!s)
+        return;
+    tls_session_release(s);
+    pool_put(&l->tls_in_pool, s->in);
+    pool_put(&l->tls_buf_pool, s->out);
+    pool_put(&l->tls_pool, s);
+    c->tls = NULL;
+}
+
 static void conn_free(struct conn *c)
 {
     struct loop *l = c->loop;
     send_release(c);
     in_release(c);
+    tls_release(c);
     close(c->fd);
     l->nconns--;
     pool_put(&l->conn_pool, c);
@@ -191,14 +209,25 @@ static void linger_close(struct conn *c)
         conn_abort(c);
         return;
     }
-    shutdown(c->fd, SHUT_WR);
     loop_timer_set(c->loop, c, TIMER_LINGER);
+    if (c->tls && conn_tls_out_ready(c)) {
+        /* The write side is shut once the close_notify has gone out (conn_tls_sent). */
+        tls_session_close_notify(c->tls);
+        c->flags |= CF_SHUT_WR;
+        conn_tls_flush(c);
+    } else {
+        if (c->flags & CF_KTLS)
+            ktls_send_close_notify(c->fd);
+        shutdown(c->fd, SHUT_WR);
+    }
     rx_resume(c);
 }
 
 /* --- requests --- */
 
 static void on_input(struct conn *c);
+static void tls_pump(struct conn *c);
+static int tls_start(struct conn *c);
 
 void conn_request(struct conn *c, struct http_request *req)
 {
@@ -215,7 +244,12 @@ static void send_continue(struct conn *c)
     static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
     /* RFC 9110 §10.1.1. Sent directly: at this point of a request nothing else is queued on
      * the socket, so 25 bytes always fit; if they somehow do not, the client simply sends its
-     * body after its own wait, which the RFC allows for. */
+     * body after its own wait, which the RFC allows for. Over TLS it is one more record. */
+    if (c->tls) {
+        if (conn_tls_out_ready(c) && tls_session_write(c->tls, msg, sizeof(msg) - 1) > 0)
+            conn_tls_flush(c);
+        return;
+    }
     ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
     (void)n;
 }
@@ -394,12 +428,15 @@ void conn_response_done(struct conn *c)
     if (c->in_len)
         c->t_start_ns = now_ns();
     rx_resume(c);
-    on_input(c);
+    if (c->tls)
+        tls_pump(c);
+    else
+        on_input(c);
 }
 
 /* --- entry points from the loop --- */
 
-void conn_start(struct loop *l, int fd)
+void conn_start(struct loop *l, int fd, bool tls)
 {
     struct conn *c = pool_get(&l->conn_pool);
     if (!c) {
@@ -418,9 +455,247 @@ void conn_start(struct loop *l, int fd)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     http_parser_init(&c->parser);
     conn_set_state(c, CONN_READ_HEAD);
-    /* A new connection must start its request within the head deadline. */
+    if (tls && tls_start(c) < 0) {
+        conn_kill(c);
+        return;
+    }
+    /* A new connection must finish its handshake and start its request within the head
+     * deadline. */
     loop_timer_set(l, c, TIMER_HEAD);
     rx_arm(c);
+}
+
+/* Plaintext from the client: kept while a request can use it, dropped while lingering. */
+static int deliver(struct conn *c, const uint8_t *data, size_t n)
+{
+    if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY || c->state == CONN_HANDLE ||
+        c->state == CONN_OPENING || c->state == CONN_WRITE)
+        return in_append(c, data, n);
+    return 0;
+}
+
+static bool input_full(const struct conn *c)
+{
+    return c->in_len + LOOP_RX_BUF > c->loop->in_pool.size;
+}
+
+static void after_input(struct conn *c)
+{
+    if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
+        on_input(c);
+    else if ((c->state == CONN_WRITE || c->state == CONN_OPENING) && input_full(c))
+        rx_pause(c);
+}
+
+/* --- TLS --- */
+
+static int tls_start(struct conn *c)
+{
+    struct loop *l = c->loop;
+    struct tls_ctx *ctx = tls_ctx_current();
+    SSL *ssl = ctx ? tls_ctx_new_ssl(ctx) : NULL;
+    tls_ctx_unref(ctx);
+    c->tls = ssl ? pool_get(&l->tls_pool) : NULL;
+    if (!c->tls) {
+        SSL_free(ssl);
+        return -ENOMEM;
+    }
+    if (tls_session_init(c->tls, ssl) < 0) {
+        pool_put(&l->tls_pool, c->tls);
+        c->tls = NULL;
+        return -ENOMEM;
+    }
+    conn_set_state(c, CONN_TLS_HANDSHAKE);
+    return 0;
+}
+
+bool conn_tls_out_ready(struct conn *c)
+{
+    struct tls_session *s = c->tls;
+    if (!s->out) {
+        s->out = pool_get(&c->loop->tls_buf_pool);
+        s->out_cap = s->out ? TLS_BUF_SIZE : 0;
+        s->out_len = s->out_sent = 0;
+    }
+    return s->out != NULL;
+}
+
+static int tls_feed(struct conn *c, const uint8_t *data, size_t n)
+{
+    struct tls_session *s = c->tls;
+    if (c->state == CONN_LINGER || c->state == CONN_CLOSED)
+        return 0;
+    if (!s->in) {
+        s->in = pool_get(&c->loop->tls_in_pool);
+        if (!s->in)
+            return -ENOMEM;
+        s->in_cap = (uint32_t)c->loop->tls_in_pool.size;
+        s->in_off = s->in_ready = s->in_len = 0;
+    }
+    int rc = tls_session_feed(s, data, n);
+    if (rc == -EPROTO) {
+        char peer[64];
+        log_format_peer(&c->peer.sa, peer, sizeof(peer));
+        log_info("event=tls_not_tls client=%s state=%d", peer, c->state);
+    }
+    return rc;
+}
+
+/*
+ * Hand the session to the kernel (ktls.md). Only at a quiet point: between requests, every
+ * byte BoringSSL wrote already sent (so its write sequence is final and nothing of ours is
+ * queued behind the switch), no partial record buffered, and no recv in the kernel that could
+ * be holding ciphertext we have not seen — the recv is cancelled first and this runs again
+ * when its last completion has come in.
+ */
+static void try_ktls(struct conn *c)
+{
+    struct tls_session *s = c->tls;
+    if (!(c->flags & CF_KTLS_PENDING) || c->state != CONN_READ_HEAD ||
+        (c->flags & CF_TLS_SENDING) || tls_session_pending(s) > 0)
+        return;
+    if (s->in && s->in_off != s->in_len) {
+        /* Part of a record is ours, not the kernel's: this connection stays in userspace. */
+        c->flags &= (uint16_t)~CF_KTLS_PENDING;
+        ktls_count(false);
+        return;
+    }
+    if (c->flags & CF_RECV_ARMED) {
+        rx_pause(c);
+        return;
+    }
+    struct ktls_keys keys;
+    int rc = ktls_keys_from_ssl(s->ssl, &keys);
+    if (rc == 0)
+        rc = ktls_install(c->fd, &keys, true);
+    c->flags &= (uint16_t)~CF_KTLS_PENDING;
+    if (rc == -ENOTRECOVERABLE) {
+        ktls_keys_wipe(&keys);
+        conn_abort(c);
+        return;
+    }
+    ktls_count(rc == 0);
+    log_debug("event=ktls_switch result=%d version=0x%x cipher=%s", rc, keys.version,
+              ktls_cipher_name(keys.cipher));
+    if (rc == 0) {
+        /* From here on the socket carries plaintext: the connection is a plain one whose
+         * file bodies go out by splice, encrypted by the kernel. */
+        c->flags |= CF_KTLS;
+        tls_release(c);
+    }
+    ktls_keys_wipe(&keys);
+    rx_resume(c);
+}
+
+/* Decrypt what has arrived into the input buffer, as far as the connection can take it. */
+static void tls_pump(struct conn *c)
+{
+    struct tls_session *s = c->tls;
+    if (c->state == CONN_TLS_HANDSHAKE) {
+        if (!conn_tls_out_ready(c)) {
+            conn_abort(c);
+            return;
+        }
+        int rc = tls_session_handshake(s);
+        conn_tls_flush(c);
+        if (rc < 0) {
+            char peer[64];
+            log_format_peer(&c->peer.sa, peer, sizeof(peer));
+            log_info("event=tls_handshake_failed client=%s", peer);
+            conn_abort(c);
+            return;
+        }
+        if (rc == 0)
+            return;
+        conn_set_state(c, CONN_READ_HEAD);
+        if (ktls_is_available())
+            c->flags |= CF_KTLS_PENDING;
+        else
+            ktls_count(false);
+    }
+    uint8_t plain[16384];
+    while (!input_full(c) || c->state == CONN_LINGER) {
+        long n = tls_session_read(s, plain, sizeof(plain));
+        if (n == 0)
+            break;
+        if (n == -EPIPE) {
+            c->flags |= CF_EOF;
+            break;
+        }
+        if (n < 0 || deliver(c, plain, (size_t)n) < 0) {
+            conn_abort(c);
+            return;
+        }
+    }
+    conn_tls_flush(c);
+    if (s->in && tls_session_in_compact(s)) {
+        pool_put(&c->loop->tls_in_pool, s->in);
+        s->in = NULL;
+        s->in_cap = 0;
+    }
+    /* Records still waiting because the input buffer is full: stop receiving until the
+     * request in progress makes room (conn_response_done resumes). */
+    if (s->in && s->in_ready > s->in_off)
+        rx_pause(c);
+    if (c->flags & CF_EOF && (c->state == CONN_LINGER)) {
+        conn_abort(c);
+        return;
+    }
+    after_input(c);
+    if (c->tls && c->state == CONN_READ_HEAD)
+        try_ktls(c);
+}
+
+void conn_tls_flush(struct conn *c)
+{
+    struct tls_session *s = c->tls;
+    if ((c->flags & CF_TLS_SENDING) || tls_session_pending(s) == 0 || c->state == CONN_CLOSED)
+        return;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    c->tls_sending = tls_session_pending(s);
+    io_uring_prep_send(sqe, c->fd, s->out + s->out_sent, c->tls_sending,
+                       MSG_NOSIGNAL | MSG_WAITALL);
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_TLS_SEND));
+    c->flags |= CF_TLS_SENDING;
+    c->inflight++;
+}
+
+static void on_tls_sent(struct conn *c, int res)
+{
+    struct tls_session *s = c->tls;
+    c->inflight--;
+    c->flags &= (uint16_t)~CF_TLS_SENDING;
+    if (c->state == CONN_CLOSED)
+        return;
+    if (res < 0 || (uint32_t)res != c->tls_sending) {
+        conn_abort(c);
+        return;
+    }
+    tls_session_sent(s, (uint32_t)res);
+    switch (c->state) {
+    case CONN_WRITE:
+        loop_timer_set(c->loop, c, TIMER_SEND);
+        send_tls_push(c);
+        return;
+    case CONN_LINGER:
+        if (tls_session_pending(s) == 0 && (c->flags & CF_SHUT_WR)) {
+            c->flags &= (uint16_t)~CF_SHUT_WR;
+            shutdown(c->fd, SHUT_WR);
+        }
+        break;
+    default:
+        break;
+    }
+    conn_tls_flush(c);
+    try_ktls(c);
+    if (!c->tls)
+        return;
+    if (tls_session_pending(s) == 0 && !(c->flags & CF_TLS_SENDING) && s->out) {
+        /* Idle connections keep no output buffer. */
+        pool_put(&c->loop->tls_buf_pool, s->out);
+        s->out = NULL;
+        s->out_cap = 0;
+    }
 }
 
 static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
@@ -435,21 +710,18 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
     if (res > 0) {
         unsigned bid = cqe->flags >> IORING_CQE_BUFFER_SHIFT;
         const uint8_t *data = l->rx_bufs + (size_t)bid * LOOP_RX_BUF;
-        int rc = 0;
-        if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY ||
-            c->state == CONN_HANDLE || c->state == CONN_OPENING || c->state == CONN_WRITE)
-            rc = in_append(c, data, (size_t)res);
+        int rc = c->tls ? tls_feed(c, data, (size_t)res) : deliver(c, data, (size_t)res);
         loop_rx_recycle(l, bid);
         if (rc < 0) {
             conn_abort(c);
             return;
         }
-        if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY) {
-            on_input(c);
-        } else if ((c->state == CONN_WRITE || c->state == CONN_OPENING) &&
-                   c->in_len + LOOP_RX_BUF > l->in_pool.size) {
-            rx_pause(c);
-        }
+        if (c->tls)
+            tls_pump(c);
+        else
+            after_input(c);
+        if (c->state == CONN_CLOSED)
+            return;
     } else if (res == 0) {
         c->flags |= CF_EOF;
         if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
@@ -467,6 +739,8 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
         conn_abort(c);
         return;
     }
+    if (c->tls && !(c->flags & CF_RECV_ARMED))
+        try_ktls(c);
     if (!(c->flags & CF_RECV_ARMED))
         rx_arm(c);
 }
@@ -481,6 +755,12 @@ void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe)
     case OP_SPLICE_IN:
     case OP_SPLICE_OUT:
         send_on_cqe(c, cqe);
+        break;
+    case OP_TLS_SEND:
+        on_tls_sent(c, cqe->res);
+        break;
+    case OP_TLS_READ:
+        send_tls_on_read(c, cqe->res);
         break;
     case OP_OPEN:
         c->inflight--;
@@ -504,7 +784,12 @@ void conn_on_timeout(struct conn *c)
     case TIMER_HEAD:
         loop_timer_set(c->loop, c, TIMER_NONE);
         /* RFC 9110 §15.5.9: tell a client that started a request why it is cut off. */
-        if (c->in_len > 0 && c->state == CONN_READ_HEAD) {
+        if (c->state == CONN_TLS_HANDSHAKE) {
+            char peer[64];
+            log_format_peer(&c->peer.sa, peer, sizeof(peer));
+            log_info("event=tls_handshake_timeout client=%s", peer);
+            conn_abort(c);
+        } else if (c->in_len > 0 && c->state == CONN_READ_HEAD) {
             c->method_len = c->target_len = 0;
             conn_respond_simple(c, 408, true, NULL);
         } else {
@@ -520,7 +805,7 @@ void conn_on_timeout(struct conn *c)
 
 void conn_drain(struct conn *c)
 {
-    if (c->state == CONN_READ_HEAD && c->in_len == 0)
+    if ((c->state == CONN_READ_HEAD && c->in_len == 0) || c->state == CONN_TLS_HANDSHAKE)
         conn_abort(c);
     else
         c->flags &= (uint16_t)~CF_KEEP_ALIVE;

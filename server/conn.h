@@ -4,9 +4,13 @@
  *
  * State machine (conn_set_state is the only place that changes it):
  *
- *   READ_HEAD -> READ_BODY -> HANDLE -> (OPENING) -> WRITE -> READ_HEAD ...
- *                                                         \-> LINGER -> CLOSED
+ *   (TLS_HANDSHAKE ->) READ_HEAD -> READ_BODY -> HANDLE -> (OPENING) -> WRITE -> READ_HEAD ...
+ *                                                                         \-> LINGER -> CLOSED
  *
+ * TLS_HANDSHAKE runs BoringSSL over the connection's buffers until the handshake is complete,
+ *            within the head deadline. Afterwards received ciphertext is decrypted into the
+ *            same input buffer that plain connections fill directly, and responses are
+ *            encrypted on the way out (send_tls.c); everything in between is shared.
  * READ_HEAD  waits for a complete head (keep-alive timer while nothing has arrived, the absolute
  *            head deadline from the first byte on).
  * READ_BODY  streams the body through the framing decoder to the handler (GET discards it).
@@ -32,8 +36,10 @@
 #include "http/parse.h"
 #include "http/range.h"
 #include "loop.h"
+#include "tls/session.h"
 
 enum conn_state {
+    CONN_TLS_HANDSHAKE,
     CONN_READ_HEAD,
     CONN_READ_BODY,
     CONN_HANDLE,
@@ -52,6 +58,10 @@ enum conn_flag {
     CF_CANCELLING = 1 << 5, /* a cancel for the multishot recv is on its way */
     CF_HTTP10 = 1 << 6,     /* the current request is HTTP/1.0 */
     CF_CHUNKED = 1 << 7,    /* the current request body is chunked */
+    CF_TLS_SENDING = 1 << 8, /* a send of TLS ciphertext is in the kernel */
+    CF_SHUT_WR = 1 << 9,     /* LINGER: shut the write side once the ciphertext is out */
+    CF_KTLS_PENDING = 1 << 10, /* handshake done: switch to kernel TLS at the next quiet point */
+    CF_KTLS = 1 << 11,         /* the kernel encrypts and decrypts: plain I/O on the socket */
 };
 
 union peer_addr {
@@ -83,6 +93,8 @@ struct conn {
     uint64_t t_start_ns;    /* first byte of the current request, 0 before it */
     uint32_t method_off, method_len, target_off, target_len; /* in 'in', for the log */
     struct out *out;        /* response in progress, NULL otherwise */
+    struct tls_session *tls; /* NULL on plain HTTP connections */
+    uint32_t tls_sending;   /* bytes of the TLS send in the kernel */
     union peer_addr peer;
 };
 
@@ -108,6 +120,9 @@ struct out {
     uint64_t body_bytes;   /* bytes sent after the head, for the access log */
     uint64_t head_bytes;   /* size of the response head (segs[0]) */
     int status;
+    uint8_t *plain;        /* TLS: file bytes read for encryption (pool buffer) */
+    uint32_t pl_off, pl_len;
+    bool read_inflight;    /* TLS: a read into plain is in the kernel */
     struct open_how how; /* OPENING: the pending open's parameters */
     bool dir_only;       /* OPENING: the target ended in '/' */
     struct seg segs[OUT_MAX_SEGS];
@@ -115,8 +130,14 @@ struct out {
     char data[]; /* head bytes, multipart boundaries, or the path of a pending open */
 };
 
-/** Set up a connection accepted on fd (owned from now on) and start reading. */
-void conn_start(struct loop *l, int fd);
+/** Set up a connection accepted on fd (owned from now on) and start reading (tls: HTTPS). */
+void conn_start(struct loop *l, int fd, bool tls);
+
+/** Submit the TLS session's pending ciphertext if no send of it is in the kernel. */
+void conn_tls_flush(struct conn *c);
+
+/** Make sure the TLS session has an output buffer. Returns false when out of memory. */
+bool conn_tls_out_ready(struct conn *c);
 
 /** Dispatch a completion that belongs to connection c. */
 void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe);
@@ -127,8 +148,10 @@ void conn_on_timeout(struct conn *c);
 /** The loop is draining: close c now if it is idle, else after its current response. */
 void conn_drain(struct conn *c);
 
-/** Close c at once, abandoning any response; its memory goes once the kernel is done. */
-void conn_abort(struct conn *c);
+/** Close c at once, abandoning any response; its memory goes once the kernel is done.
+ *  The caller's line goes to the debug log. */
+void conn_abort_at(struct conn *c, int line);
+#define conn_abort(c) conn_abort_at((c), __LINE__)
 
 /** conn_abort, for callers outside a completion (the drain deadline): may free c. */
 void conn_kill(struct conn *c);

@@ -21,6 +21,7 @@
 
 #include "conn.h"
 #include "http/date.h"
+#include "tls/session.h"
 
 #define LOOP_SQ_ENTRIES 1024
 #define TICK_MS 250
@@ -133,13 +134,15 @@ static int setup_buf_ring(struct loop *l)
 }
 
 int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root_fd,
-              int listen_fd, int access_fd)
+              const struct listener *listeners, unsigned n_listeners, int access_fd)
 {
     memset(l, 0, sizeof(*l));
     l->id = id;
     l->cfg = cfg;
     l->root_fd = root_fd;
-    l->listen_fd = listen_fd;
+    for (unsigned i = 0; i < n_listeners; i++)
+        l->listeners[i] = listeners[i];
+    l->n_listeners = n_listeners;
     l->multishot_recv = !cfg->no_multishot;
     l->wake_fd = eventfd(0, EFD_CLOEXEC);
     if (l->wake_fd < 0)
@@ -155,6 +158,9 @@ int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root
     pool_init(&l->conn_pool, sizeof(struct conn), 0);
     pool_init(&l->in_pool, in_size, 256);
     pool_init(&l->out_pool, 8192, 256);
+    pool_init(&l->tls_pool, sizeof(struct tls_session), 0);
+    pool_init(&l->tls_in_pool, 2 * TLS_RECORD_MAX + LOOP_RX_BUF, 256);
+    pool_init(&l->tls_buf_pool, TLS_BUF_SIZE, 32);
     pipe_pool_init(&l->pipes, 1u << 20, 64);
 
     l->timers[TIMER_HEAD].ms = cfg->head_timeout_ms;
@@ -178,8 +184,12 @@ void loop_release(struct loop *l)
     pool_release(&l->in_pool);
     pool_release(&l->out_pool);
     pipe_pool_release(&l->pipes);
-    if (l->listen_fd >= 0)
-        close(l->listen_fd);
+    pool_release(&l->tls_pool);
+    pool_release(&l->tls_in_pool);
+    pool_release(&l->tls_buf_pool);
+    for (unsigned i = 0; i < l->n_listeners; i++)
+        if (l->listeners[i].fd >= 0)
+            close(l->listeners[i].fd);
     if (l->wake_fd >= 0)
         close(l->wake_fd);
 }
@@ -191,12 +201,20 @@ void loop_stop(struct loop *l)
     (void)n;
 }
 
-static void arm_accept(struct loop *l)
+static void arm_accept(struct loop *l, struct listener *ls)
 {
     struct io_uring_sqe *sqe = loop_sqe(l);
-    io_uring_prep_multishot_accept(sqe, l->listen_fd, NULL, NULL, SOCK_CLOEXEC);
-    io_uring_sqe_set_data64(sqe, ud_make(l, OP_ACCEPT));
-    l->accepting = true;
+    io_uring_prep_multishot_accept(sqe, ls->fd, NULL, NULL, SOCK_CLOEXEC);
+    io_uring_sqe_set_data64(sqe, ud_make(ls, OP_ACCEPT));
+    ls->accepting = true;
+}
+
+static bool any_accepting(const struct loop *l)
+{
+    for (unsigned i = 0; i < l->n_listeners; i++)
+        if (l->listeners[i].accepting)
+            return true;
+    return false;
 }
 
 static void arm_tick(struct loop *l)
@@ -236,32 +254,34 @@ static void start_drain(struct loop *l)
         return;
     l->draining = true;
     l->drain_deadline_ms = l->now_ms + DRAIN_MAX_MS;
-    if (l->accepting) {
+    for (unsigned i = 0; i < l->n_listeners; i++) {
+        if (!l->listeners[i].accepting)
+            continue;
         struct io_uring_sqe *sqe = loop_sqe(l);
-        io_uring_prep_cancel64(sqe, ud_make(l, OP_ACCEPT), 0);
+        io_uring_prep_cancel64(sqe, ud_make(&l->listeners[i], OP_ACCEPT), 0);
         io_uring_sqe_set_data64(sqe, ud_make(NULL, OP_IGNORE));
     }
     for_each_conn(l, conn_drain);
 }
 
-static void on_accept(struct loop *l, const struct io_uring_cqe *cqe)
+static void on_accept(struct loop *l, struct listener *ls, const struct io_uring_cqe *cqe)
 {
     if (cqe->res >= 0) {
         if (l->draining)
             close(cqe->res);
         else
-            conn_start(l, cqe->res);
+            conn_start(l, cqe->res, ls->tls);
     } else if (cqe->res != -ECANCELED) {
         log_warn("event=accept_failed err=%d", cqe->res);
     }
     if (cqe->flags & IORING_CQE_F_MORE)
         return;
-    l->accepting = false;
+    ls->accepting = false;
     if (l->draining) {
-        close(l->listen_fd);
-        l->listen_fd = -1;
+        close(ls->fd);
+        ls->fd = -1;
     } else if (cqe->res != -EMFILE && cqe->res != -ENFILE && cqe->res != -ENOMEM) {
-        arm_accept(l);
+        arm_accept(l, ls);
     }
     /* Out of descriptors: the tick re-arms accept once some have been given back. */
 }
@@ -276,8 +296,9 @@ static void on_tick(struct loop *l)
     }
     if (l->draining && l->now_ms >= l->drain_deadline_ms)
         for_each_conn(l, conn_kill);
-    if (!l->accepting && !l->draining)
-        arm_accept(l);
+    for (unsigned i = 0; i < l->n_listeners && !l->draining; i++)
+        if (!l->listeners[i].accepting && l->listeners[i].fd >= 0)
+            arm_accept(l, &l->listeners[i]);
     access_log_flush(&l->alog);
     arm_tick(l);
 }
@@ -287,7 +308,7 @@ static void dispatch(struct loop *l, const struct io_uring_cqe *cqe)
     enum ud_op op = ud_op(cqe->user_data);
     switch (op) {
     case OP_ACCEPT:
-        on_accept(l, cqe);
+        on_accept(l, ud_ptr(cqe->user_data), cqe);
         break;
     case OP_TICK:
         on_tick(l);
@@ -312,10 +333,11 @@ void *loop_run(void *arg)
                     0) < 0)
             die("event=ring_enable_failed err=%d", -errno);
     }
-    arm_accept(l);
+    for (unsigned i = 0; i < l->n_listeners; i++)
+        arm_accept(l, &l->listeners[i]);
     arm_tick(l);
     arm_wake(l);
-    while (!(l->draining && l->nconns == 0 && !l->accepting)) {
+    while (!(l->draining && l->nconns == 0 && !any_accepting(l))) {
         int rc = io_uring_submit_and_wait(&l->ring, 1);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)
             die("event=ring_wait_failed err=%d", rc);

@@ -32,6 +32,8 @@ enum ud_op {
     OP_TICK,
     OP_WAKE,
     OP_IGNORE, /* cancellations: nothing to do on completion */
+    OP_TLS_SEND, /* ciphertext from the TLS session's out buffer */
+    OP_TLS_READ, /* file bytes into a plaintext buffer, to be encrypted */
 };
 
 #define UD_OP_MASK 15ull
@@ -72,16 +74,27 @@ struct timer_list {
 #define LOOP_BGID 1
 #define LOOP_RX_BUFS 256   /* provided buffers per loop (power of two) */
 #define LOOP_RX_BUF 4096   /* bytes per provided buffer */
+/* A TLS output or file-plaintext buffer: 16 full records and their overhead. */
+#define TLS_BUF_SIZE (16 * (16384 + 256) + 4096)
+
+/* A listening socket of a loop; user_data of its accept points here. */
+struct listener {
+    int fd;
+    bool tls;
+    bool accepting;
+} __attribute__((aligned(16)));
+
+#define LOOP_MAX_LISTENERS 2
 
 struct loop {
     struct io_uring ring;
     const struct ff_config *cfg;
     unsigned id;
     int root_fd; /* DATA/files, shared by all loops */
-    int listen_fd;
+    struct listener listeners[LOOP_MAX_LISTENERS];
+    unsigned n_listeners;
     int wake_fd; /* eventfd: the main thread asks the loop to drain */
     uint64_t wake_val;
-    bool accepting;
     bool draining;
     bool multishot_recv;
     bool ring_disabled; /* created IORING_SETUP_R_DISABLED, to be enabled by the loop thread */
@@ -93,6 +106,9 @@ struct loop {
     struct pool conn_pool; /* struct conn */
     struct pool in_pool;   /* request input buffers */
     struct pool out_pool;  /* struct out: response plans and heads */
+    struct pool tls_pool;     /* struct tls_session */
+    struct pool tls_in_pool;  /* received ciphertext */
+    struct pool tls_buf_pool; /* ciphertext to send; file plaintext to encrypt */
     struct pipe_pool pipes;
 
     struct timer_list timers[TIMER_KINDS];
@@ -107,11 +123,11 @@ struct loop {
 } __attribute__((aligned(64)));
 
 /**
- * Set up a loop: ring, buffer ring, pools. listen_fd is taken over (closed by loop_release).
- * Returns 0 or -errno.
+ * Set up a loop: ring, buffer ring, pools. The listeners' fds are taken over (closed by
+ * loop_release). Returns 0 or -errno.
  */
 int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root_fd,
-              int listen_fd, int access_fd);
+              const struct listener *listeners, unsigned n_listeners, int access_fd);
 void loop_release(struct loop *l);
 
 /** Thread body: runs until drained. arg is the struct loop. */

@@ -20,6 +20,9 @@
 #include "fs.h"
 #include "log.h"
 #include "loop.h"
+#include "tls/cert.h"
+#include "tls/ctx.h"
+#include "tls/ktls.h"
 #include "tls/tls.h"
 #include "version.h"
 
@@ -29,7 +32,7 @@ static const char usage[] =
     "fastfile is a fast WebDAV and file-sync server for files kept on your own machine.\n"
     "\n"
     "commands:\n"
-    "  serve        serve DATA/files over HTTP (see fastfile serve --help)\n"
+    "  serve        serve DATA/files over HTTPS (see fastfile serve --help)\n"
     "\n"
     "  -h, --help     this text\n"
     "  -V, --version  print the version\n";
@@ -48,6 +51,45 @@ static int open_listener(const struct sockaddr_storage *ss, socklen_t len)
         return err;
     }
     return fd;
+}
+
+/* Open a listener for addr (port 0: the kernel picks one, written back so that the other loops'
+ * listeners share it). */
+static int add_listener(struct listener *ls, unsigned *n, struct sockaddr_storage *addr,
+                        socklen_t *len, bool tls)
+{
+    int fd = open_listener(addr, *len);
+    if (fd < 0) {
+        fprintf(stderr, "fastfile: cannot listen: %s\n", strerror(-fd));
+        return fd;
+    }
+    socklen_t l = sizeof(*addr);
+    getsockname(fd, (struct sockaddr *)addr, &l);
+    *len = l;
+    ls[(*n)++] = (struct listener){.fd = fd, .tls = tls};
+    return 0;
+}
+
+/* The certificate to serve: --cert/--key, or one generated into DATA/tls on the first start. */
+static int setup_certificate(const struct ff_config *cfg, char cert[PATH_MAX], char key[PATH_MAX],
+                             char fingerprint[96])
+{
+    int rc;
+    if (cfg->cert_file) {
+        snprintf(cert, PATH_MAX, "%s", cfg->cert_file);
+        snprintf(key, PATH_MAX, "%s", cfg->key_file);
+        rc = tls_cert_fingerprint(cert, fingerprint);
+    } else {
+        rc = tls_cert_ensure(cfg->data_dir, cert, PATH_MAX, key, PATH_MAX, fingerprint);
+        if (rc == 1)
+            printf("generated a self-signed certificate: %s\n", cert);
+    }
+    if (rc >= 0)
+        rc = tls_ctx_reload(cert, key);
+    if (rc < 0)
+        fprintf(stderr, "fastfile: no usable certificate (%s, %s): %s\n", cert, key,
+                strerror(-rc));
+    return rc < 0 ? rc : 0;
 }
 
 static void raise_nofile(void)
@@ -118,22 +160,24 @@ static int serve(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     /* Aligned: loop pointers carry op codes in their low bits (loop.h). */
+    char cert[PATH_MAX], key[PATH_MAX], fingerprint[96];
+    rc = setup_certificate(&cfg, cert, key, fingerprint);
+    if (rc < 0)
+        return 1;
+
+    /* Aligned: loop pointers carry op codes in their low bits (loop.h). */
     struct loop *loops = aligned_alloc(64, n * sizeof(*loops));
     if (!loops)
         return 1;
     for (unsigned i = 0; i < n; i++) {
-        int lfd = open_listener(&cfg.listen, cfg.listen_len);
-        if (lfd < 0) {
-            fprintf(stderr, "fastfile: cannot listen: %s\n", strerror(-lfd));
+        struct listener ls[LOOP_MAX_LISTENERS];
+        unsigned nls = 0;
+        rc = add_listener(ls, &nls, &cfg.listen, &cfg.listen_len, true);
+        if (rc == 0 && cfg.http_len > 0)
+            rc = add_listener(ls, &nls, &cfg.http, &cfg.http_len, false);
+        if (rc < 0)
             return 1;
-        }
-        if (i == 0) {
-            /* Port 0: the kernel picked one; the other loops' listeners share it. */
-            socklen_t len = sizeof(cfg.listen);
-            getsockname(lfd, (struct sockaddr *)&cfg.listen, &len);
-            cfg.listen_len = len;
-        }
-        rc = loop_init(&loops[i], i, &cfg, root_fd, lfd, access_fd);
+        rc = loop_init(&loops[i], i, &cfg, root_fd, ls, nls, access_fd);
         if (rc < 0) {
             fprintf(stderr, "fastfile: cannot set up io_uring (kernel 6.0 or later needed): %s\n",
                     strerror(-rc));
@@ -146,12 +190,24 @@ static int serve(int argc, char **argv)
             die("event=thread_create_failed err=%d", rc);
     }
 
-    char addr[80];
+    char addr[80], http_addr[80] = "-";
     log_format_peer((const struct sockaddr *)&cfg.listen, addr, sizeof(addr));
-    log_info("event=start version=%s threads=%u listen=%s recv=%s", FASTFILE_VERSION, n, addr,
-             cfg.no_multishot ? "single-shot" : "multishot");
-    printf("fastfile %s listening on http://%s/ (data: %s)\n", FASTFILE_VERSION, addr,
+    if (cfg.http_len > 0)
+        log_format_peer((const struct sockaddr *)&cfg.http, http_addr, sizeof(http_addr));
+    log_info("event=start version=%s threads=%u https=%s http=%s recv=%s cert=%s sha256=%s",
+             FASTFILE_VERSION, n, addr, http_addr,
+             cfg.no_multishot ? "single-shot" : "multishot", cert, fingerprint);
+    const char *ktls_reason = "";
+    if (ktls_probe(&ktls_reason) == 0)
+        log_info("kTLS: available");
+    else
+        log_info("kTLS: not available (%s)", ktls_reason);
+    printf("fastfile %s listening on https://%s/ (data: %s)\n", FASTFILE_VERSION, addr,
            cfg.data_dir);
+    if (cfg.http_len > 0)
+        printf("fastfile %s listening on http://%s/ (data: %s)\n", FASTFILE_VERSION, http_addr,
+               cfg.data_dir);
+    printf("certificate SHA-256 fingerprint: %s\n", fingerprint);
     fflush(stdout);
 
     for (;;) {
@@ -159,7 +215,9 @@ static int serve(int argc, char **argv)
         if (sigwait(&set, &sig) != 0)
             continue;
         if (sig == SIGHUP) {
-            log_info("event=sighup action=none");
+            /* Existing connections keep the context they started with. */
+            rc = tls_ctx_reload(cert, key);
+            log_info("event=sighup action=cert_reload result=%s", rc == 0 ? "ok" : "kept_old");
             continue;
         }
         log_info("event=shutdown signal=%d", sig);

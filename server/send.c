@@ -10,6 +10,7 @@
  * the next pair, so the pipe is empty whenever a pair starts and never blocks the file side.
  */
 #include "send.h"
+#include "send_tls.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -29,6 +30,7 @@ struct out *conn_out_new(struct conn *c)
         o = pool_get(&l->out_pool);
         if (!o)
             return NULL;
+        o->plain = NULL;
         c->out = o;
     } else if (o->file_fd >= 0) {
         close(o->file_fd);
@@ -41,6 +43,8 @@ struct out *conn_out_new(struct conn *c)
     o->nseg = o->cur = 0;
     o->seg_done = o->body_bytes = o->head_bytes = 0;
     o->status = 0;
+    o->pl_off = o->pl_len = 0;
+    o->read_inflight = false;
     o->data_len = 0;
     o->data_cap = l->out_pool.size - offsetof(struct out, data);
     return o;
@@ -215,6 +219,10 @@ static bool ensure_pipe(struct conn *c)
 
 void send_push(struct conn *c)
 {
+    if (c->tls) {
+        send_tls_push(c);
+        return;
+    }
     struct out *o = c->out;
     while (o->cur < o->nseg && o->seg_done == o->segs[o->cur].len) {
         o->cur++;
@@ -226,9 +234,14 @@ void send_push(struct conn *c)
     }
     const struct seg *s = &o->segs[o->cur];
     if (s->kind == SEG_MEM) {
-        bool link_file = o->cur + 1 < o->nseg && o->segs[o->cur + 1].kind == SEG_FILE &&
+        /* The kernel's TLS sendmsg refuses MSG_WAITALL (6.1 accepts only MORE, DONTWAIT and
+         * NOSIGNAL), so there a head may go out short: it is not linked and the rest is sent
+         * on completion. Elsewhere WAITALL makes a short send an error, so linking is safe. */
+        bool waitall = !(c->flags & CF_KTLS);
+        bool link_file = waitall && o->cur + 1 < o->nseg && o->segs[o->cur + 1].kind == SEG_FILE &&
                          o->segs[o->cur + 1].len > 0 && ensure_pipe(c);
-        int flags = MSG_NOSIGNAL | MSG_WAITALL | (more_after(o, s->len) ? MSG_MORE : 0);
+        int flags = MSG_NOSIGNAL | (waitall ? MSG_WAITALL : 0) |
+                    (more_after(o, s->len) ? MSG_MORE : 0);
         struct io_uring_sqe *sqe = loop_sqe(c->loop);
         io_uring_prep_send(sqe, c->fd, o->data + s->off + o->seg_done, s->len - o->seg_done,
                            flags);
@@ -263,14 +276,20 @@ void send_on_cqe(struct conn *c, const struct io_uring_cqe *cqe)
     switch (ud_op(cqe->user_data)) {
     case OP_SEND: {
         const struct seg *s = &o->segs[o->cur];
-        if (res < 0 || (uint64_t)res != s->len - o->seg_done) {
+        /* Short is an error when file splices were linked behind (they would follow a torn
+         * head); alone, the rest of the segment is simply sent next. */
+        if (res < 0 || ((uint64_t)res != s->len - o->seg_done && o->chain_pending > 0)) {
             o->failed = true;
             break;
         }
         if (o->cur > 0)
             o->body_bytes += (uint64_t)res;
-        o->seg_done = 0;
-        o->cur++;
+        o->seg_done += (uint64_t)res;
+        if (o->seg_done == s->len) {
+            /* Linked splices that follow count against the next segment. */
+            o->cur++;
+            o->seg_done = 0;
+        }
         break;
     }
     case OP_SPLICE_IN:
@@ -338,6 +357,7 @@ void send_release(struct conn *c)
         io_uring_sqe_set_data64(sqe, ud_make(NULL, OP_IGNORE));
     }
     pipe_put(&c->loop->pipes, o->pipe, o->pipe_fill == 0);
+    pool_put(&c->loop->tls_buf_pool, o->plain);
     pool_put(&c->loop->out_pool, o);
     c->out = NULL;
 }

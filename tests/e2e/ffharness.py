@@ -34,7 +34,8 @@ STOP_TIMEOUT = 20.0
 IO_TIMEOUT = 10.0
 
 LISTEN_RE = re.compile(
-    r"^fastfile (\S+) listening on http://127\.0\.0\.1:(\d+)/ \(data: (.*)\)$")
+    r"^fastfile (\S+) listening on (https?)://127\.0\.0\.1:(\d+)/ \(data: (.*)\)$")
+FINGERPRINT_RE = re.compile(r"^certificate SHA-256 fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$")
 
 _failures = []
 _lock = threading.Lock()
@@ -245,6 +246,9 @@ class Server:
             self.access_log = None
         self.proc = None
         self.port = None
+        self.tls_port = None
+        self.fingerprint = None
+        self.cert = None
         self.version = None
         self.stdout_path = os.path.join(self.root, "server.stdout")
         self.stderr_path = os.path.join(self.root, "server.stderr")
@@ -254,7 +258,8 @@ class Server:
     # -- lifecycle
 
     def start(self):
-        argv = [self.binary, "serve", "--listen", "127.0.0.1:0", "--data", self.data] + self.args
+        argv = [self.binary, "serve", "--listen", "127.0.0.1:0", "--http", "127.0.0.1:0",
+                "--data", self.data] + self.args
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self._out,
@@ -262,28 +267,39 @@ class Server:
                                      preexec_fn=_die_with_parent)
         add_cleanup(self._kill)
         deadline = time.monotonic() + STARTUP_TIMEOUT
-        line = None
+        lines = None
         while time.monotonic() < deadline:
             with open(self.stdout_path, "rb") as f:
                 text = f.read().decode("utf-8", "replace")
-            if "\n" in text:
-                line = text.split("\n", 1)[0]
+            # The fingerprint line comes last, once every listener is up.
+            if "fingerprint:" in text and text.endswith("\n"):
+                lines = text.splitlines()
                 break
             if self.proc.poll() is not None:
                 break
             time.sleep(0.02)
-        if line is None:
+        if lines is None:
             rc = self.proc.poll()
             self._kill()
             raise Fatal(self._fail("server did not print its listening line within %.0fs "
                                    "(exit status %r); argv: %s" % (STARTUP_TIMEOUT, rc,
                                                                   " ".join(argv))))
-        m = LISTEN_RE.match(line)
-        if not m:
+        for line in lines:
+            m = LISTEN_RE.match(line)
+            f = FINGERPRINT_RE.match(line)
+            if m:
+                self.version = m.group(1)
+                if m.group(2) == "https":
+                    self.tls_port = int(m.group(3))
+                else:
+                    self.port = int(m.group(3))
+                check_eq(m.group(4), self.data, "data folder in the listening line")
+            elif f:
+                self.fingerprint = f.group(1)
+        if not self.port or not self.tls_port or not self.fingerprint:
             self._kill()
-            raise Fatal(self._fail("unexpected first stdout line %r" % line))
-        self.version, self.port = m.group(1), int(m.group(2))
-        check_eq(m.group(3), self.data, "data folder in the listening line")
+            raise Fatal(self._fail("unexpected stdout %r" % lines))
+        self.cert = os.path.join(self.data, "tls", "cert.pem")
         return self
 
     def _fail(self, msg):
@@ -378,6 +394,9 @@ class Server:
         return False
 
     # -- conveniences
+
+    def tls_url(self, path="/"):
+        return "https://localhost:%d%s" % (self.tls_port, path)
 
     def url(self, path="/"):
         return "http://127.0.0.1:%d%s" % (self.port, path)

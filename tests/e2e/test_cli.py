@@ -53,6 +53,9 @@ def test(binary):
         ["serve", "--data", d, "--listen", "127.0.0.1"],
         ["serve"] + safe + ["--head-timeout"],  # missing argument
         ["serve"] + safe + ["extra-positional-argument"],
+        ["serve", "--data", d, "--http", "nowhere"],
+        ["serve", "--cert", "/nonexistent.pem"] + safe,
+        ["serve", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key"] + safe,
     ]
     for args in bad:
         what = "fastfile " + " ".join(args)
@@ -76,9 +79,12 @@ def test(binary):
         check(0 < srv.port < 65536, "port %d in the listening line" % srv.port)
         check(os.path.isdir(srv.files), "serve creates DATA/files")
         with open(srv.stdout_path) as f:
-            first = f.readline()
-        check(re.match(r"^fastfile 0\.1\.0 listening on http://127\.0\.0\.1:\d+/ \(data: .*\)\n$",
-                       first), "listening line format: %r" % first)
+            out = f.read()
+        for scheme in ("https", "http"):
+            check(re.search(r"^fastfile 0\.1\.0 listening on %s://127\.0\.0\.1:\d+/ \(data: .*\)$"
+                            % scheme, out, re.M), "%s listening line: %r" % (scheme, out))
+        check(re.search(r"^generated a self-signed certificate: .*/tls/cert\.pem$", out, re.M),
+              "first start generates a certificate: %r" % out)
         with srv.connect() as c:
             r = c.request("GET", "/nothing-here")
             check_eq(r.status, 404, "GET on an empty server")
