@@ -230,10 +230,13 @@ static int serve(int argc, char **argv)
         loop_release(&loops[i]);
     }
     free(loops);
+    tls_ctx_current_release();
     if (access_fd >= 0)
         close(access_fd);
     close(root_fd);
-    log_info("event=stopped");
+    struct ktls_counters kc = ktls_counters_get();
+    log_info("event=stopped tls_connections_ktls=%llu tls_connections_userspace=%llu",
+             (unsigned long long)kc.kernel, (unsigned long long)kc.userspace);
     return 0;
 }
 
