@@ -129,7 +129,7 @@ static void rx_arm(struct conn *c)
 
 static void rx_cancel(struct conn *c)
 {
-    if (!(c->flags & CF_RECV_ARMED) || (c->flags & CF_CANCELLING) || !c->loop->multishot_recv)
+    if (!(c->flags & CF_RECV_ARMED) || (c->flags & CF_CANCELLING))
         return;
     struct io_uring_sqe *sqe = loop_sqe(c->loop);
     io_uring_prep_cancel64(sqe, ud_make(c, OP_RECV), 0);
@@ -558,6 +558,7 @@ static void try_ktls(struct conn *c)
         /* Part of a record is ours, not the kernel's: this connection stays in userspace. */
         c->flags &= (uint16_t)~CF_KTLS_PENDING;
         ktls_count(false);
+        after_input(c);
         return;
     }
     if (c->flags & CF_RECV_ARMED) {
@@ -585,6 +586,7 @@ static void try_ktls(struct conn *c)
     }
     ktls_keys_wipe(&keys);
     rx_resume(c);
+    after_input(c);
 }
 
 /* Decrypt what has arrived into the input buffer, as far as the connection can take it. */
@@ -641,9 +643,12 @@ static void tls_pump(struct conn *c)
         conn_abort(c);
         return;
     }
-    after_input(c);
-    if (c->tls && c->state == CONN_READ_HEAD)
+    /* The first requests wait in the input buffer until the switch is settled, so that
+     * their responses already go out through the kernel. */
+    if (c->flags & CF_KTLS_PENDING)
         try_ktls(c);
+    else
+        after_input(c);
 }
 
 void conn_tls_flush(struct conn *c)

@@ -44,8 +44,10 @@ void send_tls_push(struct conn *c)
         } else {
             if (o->read_inflight)
                 break;
-            if (!o->plain)
+            if (!o->plain) {
                 o->plain = pool_get(&l->tls_buf_pool);
+                log_debug("event=tls_body_userspace bytes=%llu", (unsigned long long)s->len);
+            }
             if (!o->plain) {
                 conn_abort(c);
                 return;

@@ -252,6 +252,15 @@ check_tls() {
     fi
     ok tls.start "$(grep -h 'kTLS' $W/srv.out $W/srv.err | head -n 1)"
     tls_downloads
+    # The bodies went file -> pipe -> kTLS socket: the server logs (at debug level) every body
+    # it encrypts in userspace instead.
+    switched=$(grep -c 'event=ktls_switch result=0' $W/srv.err)
+    userspace=$(grep -c 'event=tls_body_userspace' $W/srv.err)
+    if [ "$switched" -ge 6 ] && [ "$userspace" = 0 ]; then
+        ok tls.splice "$switched connections switched to kTLS, no body encrypted in userspace"
+    else
+        bad tls.splice "$switched connections switched, $userspace bodies encrypted in userspace"
+    fi
     tls_keyupdate
     if [ "$failed" != 0 ]; then
         note "server log (kTLS and errors):"
