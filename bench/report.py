@@ -7,10 +7,12 @@ report.py RESULTS.tsv [MORE.tsv ...] [--subject fastfile] [--markdown]
 Each input line is "server<TAB>workload<TAB>round<TAB>key=value ..." as run.sh writes it;
 several files (several runs) may be given and are pooled. Prints, per workload and server,
 the median over rounds of req/s, p99 latency and server CPU time per request, with the
-spread (max-min)/median of req/s and of CPU/request; then the ratios of the subject
-(fastfile) to each peer:
+spread (max-min)/median of req/s and of CPU/request (for `handshakes` and `resumes` a
+request is a connection, so req/s is handshakes/s); the large downloads (tls1g) apart, with
+MB/s and server CPU seconds per GiB; then the ratios of the subject (fastfile) to each peer:
   req/s x    = subject req/s / peer req/s                 (>1: subject serves more)
-  CPU eff x  = peer CPU us/req / subject CPU us/req       (>1: subject uses less CPU)
+  MB/s x     = subject MB/s / peer MB/s                   (tls1g)
+  CPU eff x  = peer CPU per request (per GiB for tls1g) / subject's (>1: subject uses less)
   mem eff x  = peer bytes/conn / subject bytes/conn       (>1: subject uses less memory)
 and the idle-connection memory per server (RSS and Pss growth per open connection).
 """
@@ -21,6 +23,10 @@ from collections import defaultdict
 LABELS = {
     "get1k": "GET 1 KiB",
     "get1m": "GET 1 MiB",
+    "tls1k": "HTTPS GET 1 KiB",
+    "handshakes": "full TLS handshakes",
+    "resumes": "resumed TLS handshakes",
+    "tls1g": "HTTPS 1 GiB download",
 }
 
 ap = argparse.ArgumentParser(description="median table of bench/run.sh results")
@@ -91,7 +97,13 @@ def table(title, cols, rows):
     print()
 
 
-wrk_wls = [w for w in workloads if not w.startswith("idle")]
+def is_download(wl):
+    return any("cpu_s_gib" in data[(wl, srv)] or wl == "tls1g"
+               for srv in servers if (wl, srv) in data)
+
+
+wrk_wls = [w for w in workloads if not w.startswith("idle") and not is_download(w)]
+dl_wls = [w for w in workloads if not w.startswith("idle") and is_download(w)]
 idle_wls = [w for w in workloads if w.startswith("idle")]
 
 rows = []
@@ -114,6 +126,24 @@ table("Throughput (medians over rounds; spread = (max-min)/median)",
        "CPU %", "MB/s", "errors"], rows)
 
 rows = []
+for wl in dl_wls:
+    for srv in servers:
+        d = data.get((wl, srv))
+        if not d:
+            continue
+        if not d.get("mb_s"):
+            rows.append([wl, srv, "0", "FAILED"] + [""] * 5)
+            continue
+        errs = sum(d.get("errors", []))
+        rows.append([wl, srv, str(len(d["mb_s"])), num(med(wl, srv, "mb_s")),
+                     spread(wl, srv, "mb_s"), num(med(wl, srv, "cpu_s_gib"), 3),
+                     spread(wl, srv, "cpu_s_gib"), num(med(wl, srv, "cpu_pct")),
+                     f"{errs:.0f}" + (" !" if errs else "")])
+table("Single large downloads (medians over rounds; MB/s over the download time)",
+      ["workload", "server", "runs", "MB/s", "spread", "CPU s/GiB", "spread", "CPU %",
+       "errors"], rows)
+
+rows = []
 for wl in idle_wls:
     for srv in servers:
         d = data.get((wl, srv))
@@ -134,21 +164,25 @@ for wl in wrk_wls:
         if srv == s or (wl, srv) not in data or (wl, s) not in data:
             continue
         rows.append([wl, f"{s} vs {srv}",
-                     ratio(med(wl, s, "req_s"), med(wl, srv, "req_s")),
+                     ratio(med(wl, s, "req_s"), med(wl, srv, "req_s")), "-",
                      ratio(med(wl, srv, "cpu_us_req"), med(wl, s, "cpu_us_req")),
-                     ratio(med(wl, srv, "p99_ms"), med(wl, s, "p99_ms"))])
+                     ratio(med(wl, srv, "p99_ms"), med(wl, s, "p99_ms")), "-"])
+for wl in dl_wls:
+    for srv in servers:
+        if srv == s or (wl, srv) not in data or (wl, s) not in data:
+            continue
+        rows.append([wl, f"{s} vs {srv}", "-",
+                     ratio(med(wl, s, "mb_s"), med(wl, srv, "mb_s")),
+                     ratio(med(wl, srv, "cpu_s_gib"), med(wl, s, "cpu_s_gib")), "-", "-"])
 for wl in idle_wls:
     for srv in servers:
         if srv == s or (wl, srv) not in data or (wl, s) not in data:
             continue
-        rows.append([wl, f"{s} vs {srv}", "-", "-", "-",
+        rows.append([wl, f"{s} vs {srv}", "-", "-", "-", "-",
                      ratio(med(wl, srv, "rss_b_conn"), med(wl, s, "rss_b_conn"))])
-if rows:
-    for r in rows:
-        r += [""] * (6 - len(r))
-        r[5] = r[5] or "-"
-table(f"Ratios, >1 = {s} better: req/s x = {s}/peer; CPU eff x = peer CPU per request / {s}'s;"
-      f"\n  p99 x = peer p99 / {s}'s; mem eff x = peer RSS per idle connection / {s}'s",
-      ["workload", "pair", "req/s x", "CPU eff x", "p99 x", "mem eff x"], rows)
+table(f"Ratios, >1 = {s} better: req/s x, MB/s x = {s}/peer; CPU eff x = peer CPU per"
+      f" request (per GiB) / {s}'s;\n  p99 x = peer p99 / {s}'s;"
+      f" mem eff x = peer RSS per idle connection / {s}'s",
+      ["workload", "pair", "req/s x", "MB/s x", "CPU eff x", "p99 x", "mem eff x"], rows)
 if s not in servers:
     print(f"({s} has no results: no ratios)")

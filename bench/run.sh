@@ -1,30 +1,42 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# bench/run.sh: fastfile next to nginx and lighttpd on static GETs and idle connections.
+# bench/run.sh: fastfile next to nginx and lighttpd on static GETs over HTTP and HTTPS, TLS
+# handshakes, a single large HTTPS download, and idle connections.
 #
 # usage: bash bench/run.sh        (after building fastfile; see bench/README.md)
 #
-# Serves one generated tree (a 1 KiB and a 1 MiB file of random bytes) from fastfile, nginx
-# and lighttpd, each with one worker pinned to CPU $SERVER_CPU, and loads them with wrk pinned
-# to CPU $LOADGEN_CPU: GET 1 KiB over 64 keep-alive connections and GET 1 MiB over 16, the
-# servers back to back, $ROUNDS rounds. Each run records req/s, p99 latency and the CPU time
-# the server's process tree used per request. Then each server is restarted fresh and holds
-# $IDLE_N idle keep-alive connections; its memory growth per connection is recorded. Prints a
-# table of medians and fastfile/peer ratios (bench/report.py).
+# Serves one generated tree (1 KiB, 1 MiB and, for tls1g, 1 GiB files of random bytes) from
+# fastfile, nginx and lighttpd, each with one worker pinned to CPU $SERVER_CPU, over plain HTTP
+# and over HTTPS with one generated EC P-256 certificate shared by all three (same protocols,
+# suites and groups; userspace TLS everywhere). wrk (or curl for tls1g), pinned to CPU
+# $LOADGEN_CPU, loads the servers back to back, $ROUNDS rounds:
+#   get1k       HTTP GET 1 KiB, 64 keep-alive connections
+#   get1m       HTTP GET 1 MiB, 16 keep-alive connections
+#   tls1k       HTTPS GET 1 KiB, 64 keep-alive connections
+#   handshakes  HTTPS GET 1 KiB with "Connection: close", 32 connections, every connection a
+#               full TLS 1.3 handshake (the client offers no session: wrk/noresume.c)
+#   resumes     the same, the client resuming its previous session (wrk's own behaviour)
+#   tls1g       one 1 GiB HTTPS download with curl, $TLS1G_REPS times in a row
+# Each run records req/s (or MB/s), p99 latency and the CPU time the server's process tree
+# used per request (per handshake; per GiB for tls1g). Then each server is restarted fresh
+# and holds $IDLE_N idle keep-alive connections; its memory growth per connection is
+# recorded. Prints a table of medians and fastfile/peer ratios (bench/report.py).
 #
 # environment (defaults in brackets):
 #   FASTFILE      fastfile binary [./build/fastfile]; set it empty to skip fastfile
 #   SERVERS       servers to run ["fastfile nginx lighttpd"]
-#   WORKLOADS     wrk workloads ["get1k get1m"]
+#   WORKLOADS     workloads, or the sets "plain" (get1k get1m) and "tls" (tls1k handshakes
+#                 resumes tls1g) ["plain tls"]
+#   TLS1G_REPS    1 GiB downloads per tls1g run [3]
 #   DURATION      seconds per wrk run [10]         WARMUP   seconds of wrk before each run [1]
 #   ROUNDS        rounds [3]                       WRK_THREADS  wrk threads [1]
 #   IDLE_N        idle connections, 0 to skip [5000]
 #   IDLE_GET      1: one GET on each idle connection before it idles, 0: connect only [1]
 #   SERVER_CPU    CPU for the servers [0]          LOADGEN_CPU  CPU for wrk / the client [1]
-#   BASE_PORT     fastfile listens here, nginx on +1, lighttpd on +2 [18480]
+#   BASE_PORT     fastfile's HTTP port, nginx on +1, lighttpd on +2; HTTPS on +3, +4, +5 [18480]
 #   BENCH_OUT     directory to keep results.tsv, table.txt, table.md and server logs [none]
 #   NGINX_BIN / LIGHTTPD_BIN   peer binaries [found on PATH and in /usr/sbin]
-# Requires wrk, python3, curl and taskset; nginx (nginx-light) and lighttpd are skipped with a
+# Requires wrk, python3, curl, openssl, taskset (and cc for handshakes); nginx (nginx-light) and lighttpd are skipped with a
 # warning when missing. Installs nothing, never touches /etc or system services, stops only
 # the processes it started (by PID) and removes its temporary directory on exit.
 set -uo pipefail
@@ -35,7 +47,8 @@ TOP=$(cd "$HERE/.." && pwd)
 
 FASTFILE=${FASTFILE-$TOP/build/fastfile}
 SERVERS=${SERVERS:-"fastfile nginx lighttpd"}
-WORKLOADS=${WORKLOADS:-"get1k get1m"}
+WORKLOADS=${WORKLOADS:-"plain tls"}
+TLS1G_REPS=${TLS1G_REPS:-3}
 DURATION=${DURATION:-10}
 WARMUP=${WARMUP:-1}
 ROUNDS=${ROUNDS:-3}
@@ -54,6 +67,20 @@ need wrk wrk
 need python3 python3
 need curl curl
 need taskset util-linux
+need openssl openssl
+
+# expand the sets and check the names
+wls=()
+for wl in $WORKLOADS; do
+    case $wl in
+    plain) wls+=(get1k get1m) ;;
+    tls) wls+=(tls1k handshakes resumes tls1g) ;;
+    get1k | get1m | tls1k | handshakes | resumes | tls1g) wls+=("$wl") ;;
+    *) die "unknown workload '$wl' (known: get1k get1m tls1k handshakes resumes tls1g, sets plain tls)" ;;
+    esac
+done
+WORKLOADS="${wls[*]}"
+has_wl() { [[ " $WORKLOADS " == *" $1 "* ]]; }
 ncpu=$(nproc)
 if [ "$SERVER_CPU" -ge "$ncpu" ] || [ "$LOADGEN_CPU" -ge "$ncpu" ]; then
     die "SERVER_CPU=$SERVER_CPU / LOADGEN_CPU=$LOADGEN_CPU: this machine has $ncpu CPUs"
@@ -80,22 +107,73 @@ RESULTS=$TMP/results.tsv
 mkdir -p "$FILES" "$RUNTIME"
 head -c 1024 /dev/urandom >"$FILES/1k.bin"
 head -c 1048576 /dev/urandom >"$FILES/1m.bin"
+BIG_BYTES=1073741824
+if has_wl tls1g; then
+    say "generating a 1 GiB file"
+    head -c "$BIG_BYTES" /dev/urandom >"$FILES/1g.bin" || die "could not write the 1 GiB file"
+fi
+
+# One EC P-256 certificate for 127.0.0.1 and localhost, for every server (fastfile via
+# --cert/--key; otherwise it would generate its own).
+CERT=$TMP/tls/cert.pem
+KEY=$TMP/tls/key.pem
+mkdir -p "$TMP/tls"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+    -subj /CN=localhost -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" \
+    -keyout "$KEY" -out "$CERT" >"$TMP/tls/openssl.log" 2>&1 ||
+    die "openssl could not generate the certificate: $(cat "$TMP/tls/openssl.log")"
+
+# handshakes: wrk with a shim that drops the previous session before each connection
+NORESUME=
+if has_wl handshakes; then
+    if "${CC:-cc}" -O2 -shared -fPIC -o "$TMP/noresume.so" "$HERE/wrk/noresume.c" -ldl \
+        >"$TMP/cc.log" 2>&1; then
+        NORESUME=$TMP/noresume.so
+    else
+        warn "could not build wrk/noresume.c (${CC:-cc}): skipping handshakes; $(cat "$TMP/cc.log")"
+        wls=()
+        for wl in $WORKLOADS; do [ "$wl" = handshakes ] || wls+=("$wl"); done
+        WORKLOADS="${wls[*]}"
+    fi
+fi
 
 port_of() {
     case $1 in fastfile) echo "$BASE_PORT" ;; nginx) echo $((BASE_PORT + 1)) ;;
     lighttpd) echo $((BASE_PORT + 2)) ;; esac
 }
+tls_port_of() { echo $(($(port_of "$1") + 3)); }
 
-# check_files NAME PORT: both files come back byte for byte.
+# check_files NAME: the files come back byte for byte over HTTP and HTTPS (the certificate
+# verified against $CERT; the 1 GiB file only when tls1g runs).
 check_files() {
-    local f
-    for f in 1k.bin 1m.bin; do
-        if ! curl -sf --max-time 10 -o "$TMP/check" "http://127.0.0.1:$2/$f" ||
-            ! cmp -s "$TMP/check" "$FILES/$f"; then
-            warn "$1: GET /$f did not return the file"
-            return 1
-        fi
+    local f url big=
+    has_wl tls1g && big=1g.bin
+    for f in 1k.bin 1m.bin $big; do
+        for url in "http://127.0.0.1:$(port_of "$1")/$f" "https://127.0.0.1:$(tls_port_of "$1")/$f"; do
+            [[ $f == 1g.bin && $url == http:* ]] && continue
+            if ! curl -sf --http1.1 --cacert "$CERT" --max-time 60 "$url" | cmp -s - "$FILES/$f"; then
+                warn "$1: GET $url did not return the file"
+                return 1
+            fi
+        done
     done
+}
+
+# tls_info NAME: what a default OpenSSL client (as wrk's and curl's) negotiates with the
+# server, and whether it resumes the session on a second connection (TLS 1.3: a ticket).
+tls_info() {
+    local port out proto cipher group verify reused
+    port=$(tls_port_of "$1")
+    out=$(openssl s_client -connect "127.0.0.1:$port" -CAfile "$CERT" -sess_out "$TMP/sess" \
+        -ign_eof 2>&1 <<<$'GET /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+    proto=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\1/p' <<<"$out" | head -1)
+    cipher=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\2/p' <<<"$out" | head -1)
+    group=$(sed -n 's/^Server Temp Key: \([^,]*\).*/\1/p' <<<"$out" | head -1)
+    verify=$(sed -n 's/^ *Verify return code: \([0-9]*\).*/\1/p' <<<"$out" | tail -1)
+    out=$(openssl s_client -connect "127.0.0.1:$port" -CAfile "$CERT" -sess_in "$TMP/sess" \
+        </dev/null 2>&1)
+    if grep -q '^Reused, ' <<<"$out"; then reused=yes; else reused=no; fi
+    echo "proto=${proto:-?} cipher=${cipher:-?} group=${group:-?} cert_verify=${verify:-?} resumption=$reused"
 }
 
 version_of() {
@@ -121,7 +199,7 @@ fi
     echo "# cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo) x$ncpu;" \
         "server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU"
     echo "# duration=${DURATION}s warmup=${WARMUP}s rounds=$ROUNDS workloads=\"$WORKLOADS\"" \
-        "idle_n=$IDLE_N idle_get=$IDLE_GET"
+        "idle_n=$IDLE_N idle_get=$IDLE_GET tls1g_reps=$TLS1G_REPS"
 } >"$RESULTS"
 
 # --- throughput: all servers up, interleaved back to back --------------------------------
@@ -129,7 +207,7 @@ declare -A PID
 start_all() {
     local s up=()
     for s in "${ACTIVE[@]}"; do
-        if start_server "$s" "$(port_of "$s")" && check_files "$s" "$(port_of "$s")"; then
+        if start_server "$s" "$(port_of "$s")" "$(tls_port_of "$s")" && check_files "$s"; then
             PID[$s]=$STARTED_PID
             up+=("$s")
         else
@@ -143,22 +221,37 @@ start_all() {
 start_all
 [ ${#ACTIVE[@]} -gt 0 ] || die "no server came up"
 for s in "${ACTIVE[@]}"; do
-    echo "# $s $(version_of "$s") port=$(port_of "$s") pid=${PID[$s]}" >>"$RESULTS"
+    echo "# $s $(version_of "$s") port=$(port_of "$s") tls_port=$(tls_port_of "$s") pid=${PID[$s]}" >>"$RESULTS"
+done
+tls_seen=
+for s in "${ACTIVE[@]}"; do
+    info=$(tls_info "$s")
+    echo "# tls $s $info" >>"$RESULTS"
+    # the same protocol, suite and group for everyone, or the comparison is off
+    [ -z "$tls_seen" ] || [ "${info% cert_verify=*}" = "$tls_seen" ] ||
+        warn "$s negotiates '${info% cert_verify=*}', not '$tls_seen' as ${ACTIVE[0]}"
+    tls_seen=${tls_seen:-${info% cert_verify=*}}
+    [[ $info == *"cert_verify=0 "* ]] || warn "$s: the certificate did not verify ($info)"
 done
 grep '^#' "$RESULTS" | sed 's/^# //' >&2
 
 # run_wrk SERVER WORKLOAD ROUND: one wrk run; appends its line to $RESULTS.
 run_wrk() {
-    local s=$1 wl=$2 round=$3 path conns pid=${PID[$1]} out line c0 c1
+    local s=$1 wl=$2 round=$3 conns pid=${PID[$1]} out line c0 c1 url
+    local http https
+    http="http://127.0.0.1:$(port_of "$s")" https="https://127.0.0.1:$(tls_port_of "$s")"
+    local pre=() extra=()
     case $wl in
-    get1k) path=/1k.bin conns=64 ;;
-    get1m) path=/1m.bin conns=16 ;;
-    *) die "unknown workload $wl (known: get1k get1m)" ;;
+    get1k) url=$http/1k.bin conns=64 ;;
+    get1m) url=$http/1m.bin conns=16 ;;
+    tls1k) url=$https/1k.bin conns=64 ;;
+    handshakes) url=$https/1k.bin conns=32 pre=(env "LD_PRELOAD=$NORESUME")
+        extra=(-H "Connection: close") ;;
+    resumes) url=$https/1k.bin conns=32 extra=(-H "Connection: close") ;;
+    *) die "unknown wrk workload $wl" ;;
     esac
-    local url
-    url="http://127.0.0.1:$(port_of "$s")$path"
-    local wrk=(taskset -c "$LOADGEN_CPU" wrk -t"$WRK_THREADS" -c"$conns" --timeout 5s
-        -s "$HERE/wrk/report.lua" "$url")
+    local wrk=("${pre[@]}" taskset -c "$LOADGEN_CPU" wrk -t"$WRK_THREADS" -c"$conns" --timeout 5s
+        "${extra[@]}" -s "$HERE/wrk/report.lua" "$url")
     [ "$WARMUP" != 0 ] && "${wrk[@]}" -d"${WARMUP}s" >/dev/null 2>&1
     pin_tree "$pid" "$SERVER_CPU"
     c0=$(tree_cpu_ticks "$pid")
@@ -185,12 +278,54 @@ run_wrk() {
             n ? cpu * 1e6 / n : 0, 100 * cpu / secs, n, secs, e, x }' | tee -a "$RESULTS" >&2
 }
 
+# run_download SERVER ROUND: $TLS1G_REPS downloads of the 1 GiB file over HTTPS with curl, one
+# after the other; appends one line to $RESULTS: MB/s over the download time, the server's
+# CPU seconds per GiB sent, and its CPU % over the download time.
+run_download() {
+    local s=$1 round=$2 pid=${PID[$1]} url i out code size t c0 c1
+    local bytes=0 secs=0 errors=0 rates=()
+    url="https://127.0.0.1:$(tls_port_of "$s")/1g.bin"
+    pin_tree "$pid" "$SERVER_CPU"
+    c0=$(tree_cpu_ticks "$pid")
+    for i in $(seq "$TLS1G_REPS"); do
+        out=$(taskset -c "$LOADGEN_CPU" curl -s --http1.1 --cacert "$CERT" --max-time 300 \
+            -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$url")
+        read -r code size t <<<"$out"
+        if [ "$code" != 200 ] || [ "$size" != "$BIG_BYTES" ]; then
+            warn "$s tls1g round $round download $i: status ${code:-none}, ${size:-0} bytes"
+            errors=$((errors + 1))
+        fi
+        bytes=$((bytes + ${size:-0}))
+        secs=$(awk -v a="$secs" -v b="${t:-0}" 'BEGIN { print a + b }')
+        rates+=("$(awk -v n="${size:-0}" -v t="${t:-0}" 'BEGIN { printf "%.0f", t > 0 ? n / t / 1e6 : 0 }')")
+    done
+    c1=$(tree_cpu_ticks "$pid")
+    if ! kill -0 "$pid" 2>/dev/null; then
+        warn "$s (pid $pid) is gone"
+        printf '%s\ttls1g\t%s\tfailed=1\n' "$s" "$round" >>"$RESULTS"
+        return 1
+    fi
+    awk -v s="$s" -v r="$round" -v b="$bytes" -v secs="$secs" -v n="$TLS1G_REPS" -v e="$errors" \
+        -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" -v rates="${rates[*]}" 'BEGIN {
+        cpu = ticks / hz
+        printf "%s\ttls1g\t%s\tmb_s=%.1f cpu_s_gib=%.3f cpu_pct=%.0f downloads=%d bytes=%d", s, r,
+            secs ? b / secs / 1e6 : 0, b ? cpu / (b / 1073741824) : 0,
+            secs ? 100 * cpu / secs : 0, n, b
+        gsub(" ", ",", rates)
+        printf " secs=%.2f errors=%d each_mb_s=%s\n", secs, e, rates }' | tee -a "$RESULTS" >&2
+}
+
 say "throughput: ${ACTIVE[*]}; $ROUNDS round(s) of $WORKLOADS, ${DURATION}s each"
 k=${#ACTIVE[@]}
 for round in $(seq 1 "$ROUNDS"); do
     for wl in $WORKLOADS; do
         for i in $(seq 0 $((k - 1))); do   # rotate the order each round
-            run_wrk "${ACTIVE[$(((i + round - 1) % k))]}" "$wl" "$round"
+            s=${ACTIVE[$(((i + round - 1) % k))]}
+            if [ "$wl" = tls1g ]; then
+                run_download "$s" "$round"
+            else
+                run_wrk "$s" "$wl" "$round"
+            fi
         done
     done
 done
@@ -200,7 +335,7 @@ for s in "${ACTIVE[@]}"; do stop_pid "${PID[$s]}"; done
 if [ "$IDLE_N" -gt 0 ]; then
     say "idle connections: $IDLE_N per server (one GET each: $IDLE_GET)"
     for s in "${ACTIVE[@]}"; do
-        if ! start_server "$s" "$(port_of "$s")"; then
+        if ! start_server "$s" "$(port_of "$s")" "$(tls_port_of "$s")"; then
             warn "$s did not restart for the idle test"
             continue
         fi

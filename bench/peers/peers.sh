@@ -2,21 +2,36 @@
 # SPDX-License-Identifier: MIT
 # Starting the servers under test (sourced by run.sh after lib.sh).
 #
-# start_server NAME PORT starts fastfile, nginx or lighttpd in the foreground as a child of
-# the calling shell (call it directly, not in $(...)), pinned to $SERVER_CPU, serving $FILES
-# on 127.0.0.1:PORT, with its configuration and logs in $RUNTIME/NAME (output.log: stdout and
-# stderr; error.log: the server's error log). Once the port accepts
-# connections it sets STARTED_PID (the process run.sh stops, and whose tree it measures) and
-# appends it to BENCH_PIDS for the exit trap; otherwise it fails with the server's log on
-# stderr. Config templates: peers/NAME.conf.in, rendered by render_conf.
+# start_server NAME PORT TLSPORT starts fastfile, nginx or lighttpd in the foreground as a child
+# of the calling shell (call it directly, not in $(...)), pinned to $SERVER_CPU, serving $FILES
+# over plain HTTP on 127.0.0.1:PORT and over HTTPS on 127.0.0.1:TLSPORT with the certificate
+# $CERT and key $KEY (the same pair for every server), with its configuration and logs in
+# $RUNTIME/NAME (output.log: stdout and stderr; error.log: the server's error log). Once both
+# ports accept connections it sets STARTED_PID (the process run.sh stops, and whose tree it
+# measures) and appends it to BENCH_PIDS for the exit trap; otherwise it fails with the
+# server's log on stderr. Config templates: peers/NAME.conf.in, rendered by render_conf.
+#
+# TLS settings, the same for all three (fastfile's are built in, see server/tls/ctx.c):
+# TLS 1.2 and 1.3 only; TLS 1.2 suites ECDHE + AEAD only, in fastfile's order ($TLS12_CIPHERS);
+# TLS 1.3 suites all three AEADs; groups X25519, P-256, P-384; server cipher preference on;
+# session tickets on (each server's default) and each server's default session cache.
 
 PEERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NGINX_BIN=${NGINX_BIN:-$(PATH=$PATH:/usr/sbin:/sbin command -v nginx)}
 LIGHTTPD_BIN=${LIGHTTPD_BIN:-$(PATH=$PATH:/usr/sbin:/sbin command -v lighttpd)}
 
-# render_conf TEMPLATE OUT PORT RT: substitute @PORT@ @FILES@ @RT@.
+# fastfile's TLS 1.2 list (server/tls/ctx.c) without BoringSSL's equal-preference brackets
+TLS12_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
+# OpenSSL's default TLS 1.3 order (BoringSSL, in fastfile, takes the client's order)
+TLS13_SUITES=TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256
+TLS_GROUPS=X25519:P-256:P-384
+
+# render_conf TEMPLATE OUT PORT RT TLSPORT: substitute @PORT@ @FILES@ @RT@ @TLSPORT@ @CERT@
+# @KEY@ @TLS12_CIPHERS@ @TLS13_SUITES@ @TLS_GROUPS@.
 render_conf() {
-    sed -e "s#@PORT@#$3#g" -e "s#@FILES@#$FILES#g" -e "s#@RT@#$4#g" "$1" >"$2"
+    sed -e "s#@PORT@#$3#g" -e "s#@FILES@#$FILES#g" -e "s#@RT@#$4#g" -e "s#@TLSPORT@#$5#g" \
+        -e "s#@CERT@#$CERT#g" -e "s#@KEY@#$KEY#g" -e "s#@TLS12_CIPHERS@#$TLS12_CIPHERS#g" \
+        -e "s#@TLS13_SUITES@#$TLS13_SUITES#g" -e "s#@TLS_GROUPS@#$TLS_GROUPS#g" "$1" >"$2"
 }
 
 # server_available NAME: true when NAME can be started; otherwise says why on stderr.
@@ -48,42 +63,45 @@ server_available() {
 }
 
 start_server() {
-    local name=$1 port=$2 rt=$RUNTIME/$1 pid
+    local name=$1 port=$2 tlsport=$3 rt=$RUNTIME/$1 pid p
     STARTED_PID=
     mkdir -p "$rt"
-    port_busy "$port" && { warn "port $port is already in use"; return 1; }
+    for p in "$port" "$tlsport"; do
+        port_busy "$p" && { warn "port $p is already in use"; return 1; }
+    done
     case $name in
     fastfile)
-        taskset -c "$SERVER_CPU" "$FASTFILE" serve --listen "127.0.0.1:$port" --threads 1 \
+        taskset -c "$SERVER_CPU" "$FASTFILE" serve --http "127.0.0.1:$port" \
+            --listen "127.0.0.1:$tlsport" --cert "$CERT" --key "$KEY" --threads 1 \
             --data "$DATA" --access-log off --keepalive-timeout 300 \
             >"$rt/output.log" 2>"$rt/error.log" &
         pid=$! ;;
     nginx)
-        render_conf "$PEERS_DIR/nginx.conf.in" "$rt/nginx.conf" "$port" "$rt"
+        render_conf "$PEERS_DIR/nginx.conf.in" "$rt/nginx.conf" "$port" "$rt" "$tlsport"
         "$NGINX_BIN" -q -t -p "$rt" -e "$rt/error.log" -c "$rt/nginx.conf" >"$rt/output.log" 2>&1 ||
             { cat "$rt/output.log" >&2; return 1; }
         taskset -c "$SERVER_CPU" "$NGINX_BIN" -p "$rt" -e "$rt/error.log" -c "$rt/nginx.conf" \
             >"$rt/output.log" 2>&1 &
         pid=$! ;;
     lighttpd)
-        render_conf "$PEERS_DIR/lighttpd.conf.in" "$rt/lighttpd.conf" "$port" "$rt"
+        render_conf "$PEERS_DIR/lighttpd.conf.in" "$rt/lighttpd.conf" "$port" "$rt" "$tlsport"
         "$LIGHTTPD_BIN" -tt -f "$rt/lighttpd.conf" >"$rt/output.log" 2>&1 ||
             { cat "$rt/output.log" >&2; return 1; }
         taskset -c "$SERVER_CPU" "$LIGHTTPD_BIN" -D -f "$rt/lighttpd.conf" >"$rt/output.log" 2>&1 &
         pid=$! ;;
     esac
     BENCH_PIDS+=("$pid")
-    if ! wait_port "$port" "$pid"; then
-        warn "$name did not come up on port $port; its output:"
+    if ! wait_port "$port" "$pid" || ! wait_port "$tlsport" "$pid"; then
+        warn "$name did not come up on ports $port and $tlsport; its output:"
         cat "$rt/output.log" "$rt/error.log" >&2 2>/dev/null
         stop_pid "$pid"
         return 1
     fi
-    # fastfile says so on stdout once it is ready; give it a moment after the port opens
+    # fastfile's last line on stdout, once it is ready, is the certificate's fingerprint
     if [ "$name" = fastfile ]; then
         local _
         for _ in $(seq 20); do
-            grep -q 'listening on' "$rt/output.log" && break
+            grep -q 'fingerprint' "$rt/output.log" && break
             sleep 0.1
         done
     fi
