@@ -165,7 +165,7 @@ tls_info() {
     local port out proto cipher group verify reused
     port=$(tls_port_of "$1")
     out=$(openssl s_client -connect "127.0.0.1:$port" -CAfile "$CERT" -sess_out "$TMP/sess" \
-        -ign_eof 2>&1 <<<$'GET /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+        -ign_eof 2>&1 <<<$'HEAD /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
     proto=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\1/p' <<<"$out" | head -1)
     cipher=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\2/p' <<<"$out" | head -1)
     group=$(sed -n 's/^Server Temp Key: \([^,]*\).*/\1/p' <<<"$out" | head -1)
@@ -297,7 +297,7 @@ run_download() {
         fi
         bytes=$((bytes + ${size:-0}))
         secs=$(awk -v a="$secs" -v b="${t:-0}" 'BEGIN { print a + b }')
-        rates+=("$(awk -v n="${size:-0}" -v t="${t:-0}" 'BEGIN { printf "%.0f", t > 0 ? n / t / 1e6 : 0 }')")
+        rates+=("$(awk -v n="${size:-0}" -v t="${t:-0}" 'BEGIN { printf "%.0f", (t > 0 ? n / t / 1e6 : 0) }')")
     done
     c1=$(tree_cpu_ticks "$pid")
     if ! kill -0 "$pid" 2>/dev/null; then

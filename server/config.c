@@ -30,6 +30,7 @@ const char config_serve_usage[] =
     "  --max-headers N          most header fields (default 100)\n"
     "  --max-url BYTES          longest request target (default 8192)\n"
     "  --no-multishot           receive with single-shot recv (the fallback for old kernels)\n"
+    "  --no-ktls                keep TLS in userspace even where the kernel offers kTLS\n"
     "  --log-level LEVEL        error, warn, info (default) or debug\n"
     "  -h, --help               this text\n";
 
@@ -131,6 +132,7 @@ enum {
     OPT_HTTP,
     OPT_CERT,
     OPT_KEY,
+    OPT_NO_KTLS,
 };
 
 int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
@@ -152,6 +154,7 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"http", required_argument, NULL, OPT_HTTP},
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
+        {"no-ktls", no_argument, NULL, OPT_NO_KTLS},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -178,6 +181,9 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
             break;
         case OPT_KEY:
             cfg->key_file = optarg;
+            break;
+        case OPT_NO_KTLS:
+            cfg->no_ktls = true;
             break;
         case OPT_THREADS:
             rc = parse_uint("--threads", optarg, 1, 256, &v);

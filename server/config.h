@@ -25,6 +25,7 @@ struct ff_config {
     unsigned send_timeout_ms;      /* idle time allowed while the client reads a response */
     struct http_limits limits;
     bool no_multishot; /* testing: use the single-shot recv fallback */
+    bool no_ktls;      /* keep every TLS connection in userspace */
     int log_level;     /* enum log_level */
 };
 

@@ -610,7 +610,7 @@ static void tls_pump(struct conn *c)
         if (rc == 0)
             return;
         conn_set_state(c, CONN_READ_HEAD);
-        if (ktls_is_available())
+        if (!c->loop->cfg->no_ktls && ktls_is_available())
             c->flags |= CF_KTLS_PENDING;
         else
             ktls_count(false);
@@ -740,7 +740,11 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
         log_warn("event=recv_multishot_unsupported fallback=single_shot");
         l->multishot_recv = false;
     } else if (res != -ENOBUFS && res != -ECANCELED) {
-        /* -ENOBUFS: the ring ran dry for a moment; the data waits in the socket. */
+        /* -ENOBUFS: the ring ran dry for a moment; the data waits in the socket.
+         * -EIO on kTLS: a record that is not data (the client's close_notify, or a KeyUpdate
+         * that a kernel without rekeying cannot follow): answer with our close_notify. */
+        if (res == -EIO && (c->flags & CF_KTLS))
+            ktls_send_close_notify(c->fd);
         conn_abort(c);
         return;
     }

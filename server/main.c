@@ -197,8 +197,8 @@ static int serve(int argc, char **argv)
     log_info("event=start version=%s threads=%u https=%s http=%s recv=%s cert=%s sha256=%s",
              FASTFILE_VERSION, n, addr, http_addr,
              cfg.no_multishot ? "single-shot" : "multishot", cert, fingerprint);
-    const char *ktls_reason = "";
-    if (ktls_probe(&ktls_reason) == 0)
+    const char *ktls_reason = "turned off with --no-ktls";
+    if (!cfg.no_ktls && ktls_probe(&ktls_reason) == 0)
         log_info("kTLS: available");
     else
         log_info("kTLS: not available (%s)", ktls_reason);

@@ -239,6 +239,26 @@ tls_keyupdate() {
     fi
 }
 
+# userspace_ratio: informational (emulated CPU): the same download on the same connection
+# settings, kTLS with splice against a server started with --no-ktls.
+userspace_ratio() {
+    t0=$(uptime_s)
+    download_check tls.ktls_timing https://localhost:$TLS_PORT/big.bin --cacert $DATA/tls/cert.pem \
+        --resolve localhost:$TLS_PORT:127.0.0.1 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 || return
+    t_k=$(elapsed "$t0")
+    "$FF" serve --data $DATA --threads 1 --listen 127.0.0.1:8445 --no-ktls >$W/u.out 2>$W/u.err &
+    upid=$!
+    i=0
+    while [ $i -lt 300 ] && ! grep -q "listening on https://" $W/u.out; do usleep 100000; i=$((i + 1)); done
+    t0=$(uptime_s)
+    download_check tls.userspace_timing https://localhost:8445/big.bin --cacert $DATA/tls/cert.pem \
+        --resolve localhost:8445:127.0.0.1 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
+    t_u=$(elapsed "$t0")
+    kill -TERM $upid 2>/dev/null
+    wait $upid 2>/dev/null
+    note "AES-128-GCM $BIG_MIB MiB: kTLS+splice ${t_k} s, userspace TLS ${t_u} s (emulated CPU)"
+}
+
 check_tls() {
     if ! "$FF" serve --help 2>&1 | grep -q -- --cert; then
         note "TLS checks not run: this fastfile has no TLS yet (serve --help lists no --cert)"
@@ -262,6 +282,7 @@ check_tls() {
         bad tls.splice "$switched connections switched, $userspace bodies encrypted in userspace"
     fi
     tls_keyupdate
+    userspace_ratio
     if [ "$failed" != 0 ]; then
         note "server log (kTLS and errors):"
         grep -E 'ktls|error|warn|tls_|abort|GET|fail' $W/srv.err | tail -n 40 >$W/srv.sel
