@@ -113,17 +113,18 @@ for wl in wrk_wls:
         if not d:
             continue
         if not d.get("req_s"):
-            rows.append([wl, srv, "0", "FAILED"] + [""] * 7)
+            rows.append([wl, srv, "0", "FAILED"] + [""] * 8)
             continue
         errs = sum(d.get("errors", [])) + sum(d.get("non2xx", []))
         rows.append([wl, srv, str(len(d["req_s"])), num(med(wl, srv, "req_s")),
                      spread(wl, srv, "req_s"), num(med(wl, srv, "p99_ms"), 2),
                      num(med(wl, srv, "cpu_us_req"), 1), spread(wl, srv, "cpu_us_req"),
-                     num(med(wl, srv, "cpu_pct")), num(med(wl, srv, "mb_s"), 0),
-                     f"{errs:.0f}" + (" !" if errs else "")])
-table("Throughput (medians over rounds; spread = (max-min)/median)",
+                     num(med(wl, srv, "cpu_pct")), num(med(wl, srv, "client_cpu_pct")),
+                     num(med(wl, srv, "mb_s"), 0), f"{errs:.0f}" + (" !" if errs else "")])
+table("Throughput (medians over rounds; spread = (max-min)/median; CPU % = the server's,"
+      " client % = wrk's)",
       ["workload", "server", "runs", "req/s", "spread", "p99 ms", "CPU us/req", "spread",
-       "CPU %", "MB/s", "errors"], rows)
+       "CPU %", "client %", "MB/s", "errors"], rows)
 
 rows = []
 for wl in dl_wls:
@@ -132,16 +133,17 @@ for wl in dl_wls:
         if not d:
             continue
         if not d.get("mb_s"):
-            rows.append([wl, srv, "0", "FAILED"] + [""] * 5)
+            rows.append([wl, srv, "0", "FAILED"] + [""] * 6)
             continue
         errs = sum(d.get("errors", []))
         rows.append([wl, srv, str(len(d["mb_s"])), num(med(wl, srv, "mb_s")),
                      spread(wl, srv, "mb_s"), num(med(wl, srv, "cpu_s_gib"), 3),
                      spread(wl, srv, "cpu_s_gib"), num(med(wl, srv, "cpu_pct")),
-                     f"{errs:.0f}" + (" !" if errs else "")])
-table("Single large downloads (medians over rounds; MB/s over the download time)",
+                     num(med(wl, srv, "client_cpu_pct")), f"{errs:.0f}" + (" !" if errs else "")])
+table("Single large downloads (medians over rounds; MB/s over the download time;"
+      " client % = curl's CPU)",
       ["workload", "server", "runs", "MB/s", "spread", "CPU s/GiB", "spread", "CPU %",
-       "errors"], rows)
+       "client %", "errors"], rows)
 
 rows = []
 for wl in idle_wls:

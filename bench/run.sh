@@ -255,8 +255,11 @@ run_wrk() {
     [ "$WARMUP" != 0 ] && "${wrk[@]}" -d"${WARMUP}s" >/dev/null 2>&1
     pin_tree "$pid" "$SERVER_CPU"
     c0=$(tree_cpu_ticks "$pid")
-    out=$("${wrk[@]}" -d"${DURATION}s" 2>&1)
+    # the client's own CPU time too (bash's time: user, system, real), to see which side limits
+    local TIMEFORMAT='%U %S %R' cu=0 cs=0 cr=1
+    out=$({ time "${wrk[@]}" -d"${DURATION}s" 2>&1; } 2>"$TMP/time")
     c1=$(tree_cpu_ticks "$pid")
+    read -r cu cs cr <"$TMP/time"
     line=$(grep '^WRK ' <<<"$out")
     if [ -z "$line" ] || ! kill -0 "$pid" 2>/dev/null; then
         warn "$s $wl round $round failed: $(tail -3 <<<"$out")"
@@ -270,12 +273,14 @@ run_wrk() {
     eval "${line#WRK }" # key=value pairs of numbers from report.lua
     awk -v s="$s" -v wl="$wl" -v r="$round" -v n="$requests" -v d="$duration_us" -v b="$bytes" \
         -v p50="$p50_us" -v p99="$p99_us" -v p999="$p999_us" -v e="$errors" -v x="$non2xx" \
-        -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" 'BEGIN {
+        -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" -v cu="$cu" -v cs="$cs" -v cr="$cr" 'BEGIN {
         secs = d / 1e6; cpu = ticks / hz
         printf "%s\t%s\t%s\treq_s=%.0f p50_ms=%.3f p99_ms=%.3f p999_ms=%.3f mb_s=%.1f", s, wl, r,
             n / secs, p50 / 1000, p99 / 1000, p999 / 1000, b / secs / 1e6
-        printf " cpu_us_req=%.2f cpu_pct=%.0f requests=%d secs=%.2f errors=%d non2xx=%d\n",
-            n ? cpu * 1e6 / n : 0, 100 * cpu / secs, n, secs, e, x }' | tee -a "$RESULTS" >&2
+        printf " cpu_us_req=%.2f cpu_pct=%.0f client_cpu_pct=%.0f", n ? cpu * 1e6 / n : 0,
+            100 * cpu / secs, (cr > 0 ? 100 * (cu + cs) / cr : 0)
+        printf " requests=%d secs=%.2f errors=%d non2xx=%d\n", n, secs, e, x }' |
+        tee -a "$RESULTS" >&2
 }
 
 # run_download SERVER ROUND: $TLS1G_REPS downloads of the 1 GiB file over HTTPS with curl, one
@@ -283,14 +288,17 @@ run_wrk() {
 # CPU seconds per GiB sent, and its CPU % over the download time.
 run_download() {
     local s=$1 round=$2 pid=${PID[$1]} url i out code size t c0 c1
-    local bytes=0 secs=0 errors=0 rates=()
+    local bytes=0 secs=0 errors=0 rates=() ccpu=0 cu cs cr TIMEFORMAT='%U %S %R'
     url="https://127.0.0.1:$(tls_port_of "$s")/1g.bin"
     pin_tree "$pid" "$SERVER_CPU"
     c0=$(tree_cpu_ticks "$pid")
     for i in $(seq "$TLS1G_REPS"); do
-        out=$(taskset -c "$LOADGEN_CPU" curl -s --http1.1 --cacert "$CERT" --max-time 300 \
-            -o /dev/null -w '%{http_code} %{size_download} %{time_total}' "$url")
+        out=$({ time taskset -c "$LOADGEN_CPU" curl -s --http1.1 --cacert "$CERT" \
+            --max-time 300 -o /dev/null -w '%{http_code} %{size_download} %{time_total}' \
+            "$url"; } 2>"$TMP/time")
         read -r code size t <<<"$out"
+        read -r cu cs cr <"$TMP/time"
+        ccpu=$(awk -v a="$ccpu" -v u="$cu" -v s="$cs" 'BEGIN { print a + u + s }')
         if [ "$code" != 200 ] || [ "$size" != "$BIG_BYTES" ]; then
             warn "$s tls1g round $round download $i: status ${code:-none}, ${size:-0} bytes"
             errors=$((errors + 1))
@@ -306,11 +314,12 @@ run_download() {
         return 1
     fi
     awk -v s="$s" -v r="$round" -v b="$bytes" -v secs="$secs" -v n="$TLS1G_REPS" -v e="$errors" \
-        -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" -v rates="${rates[*]}" 'BEGIN {
+        -v ticks=$((c1 - c0)) -v hz="$CLK_TCK" -v rates="${rates[*]}" -v ccpu="$ccpu" 'BEGIN {
         cpu = ticks / hz
-        printf "%s\ttls1g\t%s\tmb_s=%.1f cpu_s_gib=%.3f cpu_pct=%.0f downloads=%d bytes=%d", s, r,
+        printf "%s\ttls1g\t%s\tmb_s=%.1f cpu_s_gib=%.3f cpu_pct=%.0f client_cpu_pct=%.0f", s, r,
             secs ? b / secs / 1e6 : 0, b ? cpu / (b / 1073741824) : 0,
-            secs ? 100 * cpu / secs : 0, n, b
+            secs ? 100 * cpu / secs : 0, secs ? 100 * ccpu / secs : 0
+        printf " downloads=%d bytes=%.0f", n, b
         gsub(" ", ",", rates)
         printf " secs=%.2f errors=%d each_mb_s=%s\n", secs, e, rates }' | tee -a "$RESULTS" >&2
 }
