@@ -733,6 +733,14 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
             on_input(c);
         else if (c->state == CONN_LINGER)
             conn_abort(c);
+        else if (c->state == CONN_TLS_HANDSHAKE) {
+            /* Nothing can complete the handshake any more: close now, not at its deadline. */
+            char peer[64];
+            log_format_peer(&c->peer.sa, peer, sizeof(peer));
+            log_info("event=tls_handshake_eof client=%s", peer);
+            conn_abort(c);
+            return;
+        }
         /* In WRITE the response still goes out, and requests already pipelined behind it are
          * answered too (a half-close ends the requests, not the replies); read_head closes
          * once the input is used up. */

@@ -162,6 +162,21 @@ def test(binary):
                       "%s: closed after %.1fs with %r (deadline 2s)" % (what, dt, data[:20]))
                 s.close()
 
+            # A client that gives up mid-handshake (sends EOF) is closed at once, not held
+            # until the deadline.
+            s = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=10)
+            s.sendall(hello[:len(hello) // 2])
+            s.shutdown(socket.SHUT_WR)
+            t0 = time.monotonic()
+            try:
+                data = s.recv(100)
+            except OSError:
+                data = b""
+            dt = time.monotonic() - t0
+            check(data == b"" and dt < 1.0,
+                  "EOF mid-handshake: closed after %.2fs with %r" % (dt, data[:20]))
+            s.close()
+
             ctx = ssl.create_default_context(cafile=srv.cert)
             raw = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=10)
             t = ctx.wrap_socket(raw, server_hostname="localhost")
@@ -180,6 +195,7 @@ def test(binary):
         log = srv.stderr_text()
         check("event=tls_not_tls" in log, "plain HTTP on the TLS port is logged")
         check("event=tls_handshake_timeout" in log, "handshake deadline is logged")
+        check("event=tls_handshake_eof" in log, "EOF during the handshake is logged")
 
 
 if __name__ == "__main__":
