@@ -37,16 +37,21 @@ struct throttle_limits {
  *  ban 15 min. */
 void throttle_limits_default(struct throttle_limits *l);
 
-/** Where bans go besides the throttle itself (the XDP blocklist plugs in here). */
+/** Where bans go besides the throttle itself (the XDP blocklist plugs in here). addr has port 0
+ *  and is an IPv4 address or an IPv6 /64 prefix (interface id zero) standing for the whole /64.
+ *  Called with the throttle's lock held: be quick, do not call back into the throttle. Each ban
+ *  is followed by one unban (on expiry, or when a full table evicts it), unless the throttle is
+ *  freed first. */
 struct ban_sink {
     void (*ban)(void *ctx, const struct sockaddr *addr, int64_t until_ms);
     void (*unban)(void *ctx, const struct sockaddr *addr);
     void *ctx;
 };
 
-/* An address as a fixed-size key (IPv4-mapped IPv6 is folded to IPv4). */
+/* An address as a fixed-size key (IPv4-mapped IPv6 is folded to IPv4; IPv6 keeps its /64 only,
+ * the other bytes zero). */
 struct throttle_addr {
-    uint8_t family; /* AF_INET or AF_INET6 */
+    uint8_t family; /* AF_INET or AF_INET6 (0: any other family, all one key) */
     uint8_t bytes[16];
 };
 
@@ -66,7 +71,8 @@ enum throttle_verdict {
 
 /**
  * Before verifying a credential for user (may be NULL: not known yet) from addr. A WAIT
- * counts as a failure of addr (it may lead to a ban).
+ * counts as a failure of addr (it may lead to a ban). *retry_after_s (may be NULL) is set to
+ * the seconds to wait for WAIT, those left of the ban for BANNED, 0 for OK.
  */
 enum throttle_verdict throttle_check(struct throttle *t, const struct sockaddr *addr,
                                      const char *user, int64_t now_ms, unsigned *retry_after_s);
@@ -75,7 +81,8 @@ enum throttle_verdict throttle_check(struct throttle *t, const struct sockaddr *
 void throttle_fail(struct throttle *t, const struct sockaddr *addr, const char *user,
                    int64_t now_ms);
 
-/** A verification succeeded: the address's record is cleared (the name's is kept). */
+/** A verification succeeded: the address's record is cleared (the name's is kept); a ban in
+ *  force stays until it expires. */
 void throttle_success(struct throttle *t, const struct sockaddr *addr, int64_t now_ms);
 
 /** True while addr is banned (checked on accept). */
