@@ -28,7 +28,10 @@ void pw_limits_default(struct pw_limits *l);
 /** Hash pw into out. Returns 0, -EINVAL (too long or limits out of range) or -ENOMEM. */
 int pw_hash(const char *pw, size_t len, const struct pw_limits *l, char out[PW_HASH_MAX]);
 
-/** 0 when pw matches hash, -EACCES when it does not or hash is malformed, -ENOMEM. */
+/**
+ * 0 when pw matches hash; -EACCES when it does not, hash is malformed, or (libsodium reports it
+ * no differently) the memory for the check could not be had.
+ */
 int pw_verify(const char *hash, const char *pw, size_t len);
 
 /**

@@ -11,7 +11,12 @@
  * and session tokens as their 32-byte BLAKE2b digests (token.h).
  *
  * Every function returns 0 or a negative errno: -ENOENT (no such row), -EEXIST (name taken),
- * -EPROTO (the database is not usable: a newer schema, corruption; details logged), -EIO.
+ * -EINVAL (a name, hash, label or text over its limit), -EBUSY (another writer held the
+ * database past the busy timeout), -ENOMEM, -EPROTO (the database is not usable: a newer schema,
+ * corruption; details logged), -EIO.
+ *
+ * The list functions call cb synchronously for each row, during the walk: cb must not call
+ * into the same store handle, and its arguments are valid only during the call.
  */
 #ifndef AUTH_STORE_H
 #define AUTH_STORE_H
@@ -105,6 +110,8 @@ int store_session_del(struct store *st, const uint8_t digest[TOKEN_DIGEST_LEN]);
 int store_session_purge(struct store *st, int64_t idle_before, int64_t created_before);
 
 /* --- failed logins (the record; the live counters are throttle.h's) --- */
+/** Record a failure from addr for user as sent (NULL: none; only its first STORE_NAME_MAX
+ *  bytes are kept). */
 int store_failure_add(struct store *st, const char *addr, const char *user, int64_t now);
 /** Failures at or after since, oldest first. */
 int store_failure_list(struct store *st, int64_t since,
