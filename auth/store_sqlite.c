@@ -320,30 +320,39 @@ static int gen_bump(struct store *st)
 
 /* --- open and close --- */
 
-/* Create path 0600 if missing, or take group and other access away from it: it holds password
- * hashes. SQLite gives its -wal and -shm files the database's mode when it makes them. */
+/*
+ * Create path 0600 if missing, or take group and other access away from it: it holds password
+ * hashes. SQLite gives its -wal and -shm files the database's mode when it makes them.
+ *
+ * Never open an existing database file here: POSIX record locks belong to the process, and
+ * closing any descriptor of a file drops all of them, so a stray open and close while another
+ * thread has the database open would silently unlock it (SQLite's own warning, "howtocorrupt").
+ * O_EXCL opens only a file that nobody can have open yet; the rest goes by path.
+ */
 static int make_private(const char *path, bool create, char *err, size_t errlen)
 {
-    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOCTTY | (create ? O_CREAT : 0), 0600);
-    if (fd < 0) {
-        int rc = -errno;
-        if (!create && rc == -ENOENT)
-            return 0;
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(-rc));
-        return rc;
-    }
     int rc = 0;
+    if (create) {
+        int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd >= 0) {
+            close(fd);
+            return 0;
+        }
+        if (errno != EEXIST)
+            rc = -errno;
+    }
     struct stat sb;
-    if (fstat(fd, &sb) < 0) {
+    if (rc == 0 && stat(path, &sb) < 0) {
+        if (errno == ENOENT && !create)
+            return 0;
         rc = -errno;
-    } else if (sb.st_mode & 077) {
+    } else if (rc == 0 && (sb.st_mode & 077)) {
         log_warn("event=store_mode_tightened file=%s mode=%o", path, (unsigned)sb.st_mode & 0777);
-        if (fchmod(fd, 0600) < 0)
+        if (chmod(path, sb.st_mode & 0700) < 0)
             rc = -errno;
     }
     if (rc)
         set_err(err, errlen, "cannot make %s private: %s", path, strerror(-rc));
-    close(fd);
     return rc;
 }
 

@@ -32,6 +32,10 @@ const char config_serve_usage[] =
     "  --no-multishot           receive with single-shot recv (the fallback for old kernels)\n"
     "  --no-ktls                keep TLS in userspace even where the kernel offers kTLS\n"
     "  --log-level LEVEL        error, warn, info (default) or debug\n"
+    "  --argon2-ops N           Argon2id passes for new password hashes (default 2)\n"
+    "  --argon2-mem MIB         Argon2id memory per hash in MiB (default 64)\n"
+    "  --auth-workers N         threads verifying passwords (default 2)\n"
+    "  --cred-cache SEC         how long a verified Basic credential is remembered (default 300)\n"
     "  -h, --help               this text\n";
 
 void config_defaults(struct ff_config *cfg)
@@ -46,7 +50,10 @@ void config_defaults(struct ff_config *cfg)
         .send_timeout_ms = 60000,
         .limits = http_limits_default,
         .log_level = LOG_INFO,
+        .auth_workers = 2,
+        .cred_ttl_s = 300,
     };
+    pw_limits_default(&cfg->pw);
     int rc = config_parse_addr("127.0.0.1:8443", &cfg->listen, &cfg->listen_len);
     (void)rc;
 }
@@ -87,14 +94,14 @@ int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len
     return 0;
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
+int config_parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
                       unsigned long *out)
 {
     char *end;
     errno = 0;
     unsigned long v = strtoul(s, &end, 10);
     if (errno || *end || end == s || s[0] == '-' || v < min || v > max) {
-        fprintf(stderr, "fastfile serve: %s needs a number from %lu to %lu, not '%s'\n", opt, min,
+        fprintf(stderr, "fastfile: %s needs a number from %lu to %lu, not '%s'\n", opt, min,
                 max, s);
         return -EINVAL;
     }
@@ -133,7 +140,25 @@ enum {
     OPT_CERT,
     OPT_KEY,
     OPT_NO_KTLS,
+    OPT_ARGON2_OPS = CONFIG_OPT_ARGON2_OPS,
+    OPT_ARGON2_MEM = CONFIG_OPT_ARGON2_MEM,
+    OPT_AUTH_WORKERS,
+    OPT_CRED_CACHE,
 };
+
+int config_parse_pw_option(int opt, const char *arg, struct pw_limits *pw)
+{
+    unsigned long v = 0;
+    int rc;
+    if (opt == OPT_ARGON2_OPS) {
+        rc = config_parse_uint("--argon2-ops", arg, 1, 64, &v);
+        pw->ops = v;
+    } else {
+        rc = config_parse_uint("--argon2-mem", arg, 8, 4096, &v);
+        pw->mem = (size_t)v << 20;
+    }
+    return rc;
+}
 
 int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
 {
@@ -155,6 +180,10 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"cert", required_argument, NULL, OPT_CERT},
         {"key", required_argument, NULL, OPT_KEY},
         {"no-ktls", no_argument, NULL, OPT_NO_KTLS},
+        {"argon2-ops", required_argument, NULL, OPT_ARGON2_OPS},
+        {"argon2-mem", required_argument, NULL, OPT_ARGON2_MEM},
+        {"auth-workers", required_argument, NULL, OPT_AUTH_WORKERS},
+        {"cred-cache", required_argument, NULL, OPT_CRED_CACHE},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -185,8 +214,20 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         case OPT_NO_KTLS:
             cfg->no_ktls = true;
             break;
+        case OPT_ARGON2_OPS:
+        case OPT_ARGON2_MEM:
+            rc = config_parse_pw_option(c, optarg, &cfg->pw);
+            break;
+        case OPT_AUTH_WORKERS:
+            rc = config_parse_uint("--auth-workers", optarg, 1, 64, &v);
+            cfg->auth_workers = (unsigned)v;
+            break;
+        case OPT_CRED_CACHE:
+            rc = config_parse_uint("--cred-cache", optarg, 1, 86400, &v);
+            cfg->cred_ttl_s = (unsigned)v;
+            break;
         case OPT_THREADS:
-            rc = parse_uint("--threads", optarg, 1, 256, &v);
+            rc = config_parse_uint("--threads", optarg, 1, 256, &v);
             cfg->threads = (unsigned)v;
             break;
         case OPT_DATA:
@@ -196,31 +237,31 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
             cfg->access_log = optarg;
             break;
         case OPT_HEAD_TIMEOUT:
-            rc = parse_uint("--head-timeout", optarg, 1, 3600, &v);
+            rc = config_parse_uint("--head-timeout", optarg, 1, 3600, &v);
             cfg->head_timeout_ms = (unsigned)v * 1000;
             break;
         case OPT_BODY_TIMEOUT:
-            rc = parse_uint("--body-timeout", optarg, 1, 3600, &v);
+            rc = config_parse_uint("--body-timeout", optarg, 1, 3600, &v);
             cfg->body_timeout_ms = (unsigned)v * 1000;
             break;
         case OPT_KEEPALIVE_TIMEOUT:
-            rc = parse_uint("--keepalive-timeout", optarg, 1, 3600, &v);
+            rc = config_parse_uint("--keepalive-timeout", optarg, 1, 3600, &v);
             cfg->keepalive_timeout_ms = (unsigned)v * 1000;
             break;
         case OPT_SEND_TIMEOUT:
-            rc = parse_uint("--send-timeout", optarg, 1, 3600, &v);
+            rc = config_parse_uint("--send-timeout", optarg, 1, 3600, &v);
             cfg->send_timeout_ms = (unsigned)v * 1000;
             break;
         case OPT_MAX_HEAD:
-            rc = parse_uint("--max-head", optarg, 256, 1 << 20, &v);
+            rc = config_parse_uint("--max-head", optarg, 256, 1 << 20, &v);
             cfg->limits.max_head = v;
             break;
         case OPT_MAX_HEADERS:
-            rc = parse_uint("--max-headers", optarg, 1, HTTP_MAX_HEADERS, &v);
+            rc = config_parse_uint("--max-headers", optarg, 1, HTTP_MAX_HEADERS, &v);
             cfg->limits.max_headers = v;
             break;
         case OPT_MAX_URL:
-            rc = parse_uint("--max-url", optarg, 16, 1 << 20, &v);
+            rc = config_parse_uint("--max-url", optarg, 16, 1 << 20, &v);
             cfg->limits.max_target = v;
             break;
         case OPT_NO_MULTISHOT:

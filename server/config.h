@@ -8,6 +8,7 @@
 
 #include "http/parse.h"
 #include "log.h"
+#include "password.h"
 
 struct ff_config {
     struct sockaddr_storage listen; /* HTTPS */
@@ -27,6 +28,9 @@ struct ff_config {
     bool no_multishot; /* testing: use the single-shot recv fallback */
     bool no_ktls;      /* keep every TLS connection in userspace */
     int log_level;     /* enum log_level */
+    struct pw_limits pw;   /* Argon2id limits for new hashes */
+    unsigned auth_workers; /* blocking-work threads */
+    unsigned cred_ttl_s;   /* verified-credential cache lifetime */
 };
 
 void config_defaults(struct ff_config *cfg);
@@ -39,6 +43,17 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv);
 
 /** Parse "ADDR:PORT" or "[V6]:PORT" into ss. Returns 0 or -EINVAL. */
 int config_parse_addr(const char *s, struct sockaddr_storage *ss, socklen_t *len);
+
+/** Parse a number option (opt names it in the message). Returns 0 or -EINVAL (message
+ *  printed). */
+int config_parse_uint(const char *opt, const char *s, unsigned long min, unsigned long max,
+                      unsigned long *out);
+
+/* Option codes of --argon2-ops and --argon2-mem, shared with the user commands. */
+enum { CONFIG_OPT_ARGON2_OPS = 512, CONFIG_OPT_ARGON2_MEM };
+
+/** Apply --argon2-ops or --argon2-mem (opt: CONFIG_OPT_ARGON2_*) to pw. 0 or -EINVAL. */
+int config_parse_pw_option(int opt, const char *arg, struct pw_limits *pw);
 
 extern const char config_serve_usage[];
 

@@ -24,6 +24,8 @@
 #include <unistd.h>
 
 #include "fileserve.h"
+#include "gate.h"
+#include "route.h"
 #include "send.h"
 #include "send_tls.h"
 #include "tls/ctx.h"
@@ -46,7 +48,7 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void conn_set_state(struct conn *c, enum conn_state s)
+void conn_set_state(struct conn *c, enum conn_state s)
 {
 #ifdef FASTFILE_TRACE
     log_debug("conn=%p state=%d->%d", (void *)c, c->state, s);
@@ -189,7 +191,7 @@ static void conn_free(struct conn *c)
 }
 
 /* Called at the end of every entry point: frees c once closed and idle in the kernel. */
-static void conn_settle(struct conn *c)
+void conn_settle(struct conn *c)
 {
     if (c->state == CONN_CLOSED && c->inflight == 0)
         conn_free(c);
@@ -228,6 +230,18 @@ static void linger_close(struct conn *c)
 static void on_input(struct conn *c);
 static void tls_pump(struct conn *c);
 static int tls_start(struct conn *c);
+
+struct http_request *conn_scratch_request(void)
+{
+    return &scratch_req;
+}
+
+struct iov conn_body(const struct conn *c)
+{
+    if (!(c->flags & CF_KEEP_BODY))
+        return iov_make(NULL, 0);
+    return iov_make(c->in + c->head_len, c->body_kept);
+}
 
 void conn_request(struct conn *c, struct http_request *req)
 {
@@ -272,12 +286,27 @@ static bool start_request(struct conn *c, struct http_request *req)
     c->target_len = (uint32_t)req->target.len;
 
     bool has_body = req->body != HTTP_BODY_NONE;
-    if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
-        /* The body is not read: the connection cannot be reused after it. */
+    c->flags &= (uint16_t)~CF_KEEP_BODY;
+    c->body_kept = 0;
+    if (has_body && route_wants_body(req)) {
+        /* A small form, kept whole in the input buffer behind its head. */
+        if (req->body == HTTP_BODY_CHUNKED) {
+            conn_respond_simple(c, 411, true, NULL);
+            return false;
+        }
+        if (req->content_length > ROUTE_BODY_MAX ||
+            c->head_len + req->content_length > c->in_cap) {
+            conn_respond_simple(c, 413, true, NULL);
+            return false;
+        }
+        c->flags |= CF_KEEP_BODY;
+    } else if (has_body && req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+        /* Nothing reads these bodies yet: refuse without reading, and close, since the
+         * connection cannot be reused after an unread body. */
         if (req->method == HTTP_M_OTHER)
-            conn_respond_simple(c, 501, has_body, NULL);
+            conn_respond_simple(c, 501, true, NULL);
         else
-            conn_respond_simple(c, 405, has_body, "GET, HEAD");
+            conn_respond_simple(c, 405, true, "GET, HEAD");
         return false;
     }
     if (req->body == HTTP_BODY_LENGTH && req->content_length > DISCARD_BODY_MAX) {
@@ -287,7 +316,7 @@ static bool start_request(struct conn *c, struct http_request *req)
     switch (req->body) {
     case HTTP_BODY_NONE:
         conn_set_state(c, CONN_HANDLE);
-        fileserve_handle(c, req);
+        route_request(c, req);
         return true;
     case HTTP_BODY_LENGTH:
         c->body_left = req->content_length;
@@ -338,8 +367,8 @@ static bool read_head(struct conn *c)
 
 static bool read_body(struct conn *c)
 {
-    uint32_t avail = c->in_len - c->head_len;
-    const uint8_t *p = c->in + c->head_len;
+    uint32_t avail = c->in_len - c->head_len - c->body_kept;
+    const uint8_t *p = c->in + c->head_len + c->body_kept;
     uint32_t used = 0;
     bool done;
 
@@ -370,7 +399,10 @@ static bool read_body(struct conn *c)
         c->body_left -= used;
         done = c->body_left == 0;
     }
-    in_cut(c, c->head_len, used);
+    if (c->flags & CF_KEEP_BODY)
+        c->body_kept += used;
+    else
+        in_cut(c, c->head_len, used);
     if (!done) {
         if (c->flags & CF_EOF) {
             conn_abort(c);
@@ -383,7 +415,7 @@ static bool read_body(struct conn *c)
     conn_set_state(c, CONN_HANDLE);
     struct http_request *req = &scratch_req;
     conn_request(c, req);
-    fileserve_handle(c, req);
+    route_request(c, req);
     return true;
 }
 
@@ -399,6 +431,7 @@ static void on_input(struct conn *c)
             if (!read_body(c))
                 return;
             break;
+        case CONN_AUTH:     /* input waits for the verification */
         case CONN_HANDLE:   /* transient: the handler has moved on */
         case CONN_OPENING:  /* input waits for the response */
         case CONN_WRITE:
@@ -414,10 +447,11 @@ void conn_response_done(struct conn *c)
     struct loop *l = c->loop;
     send_release(c);
     c->t_start_ns = 0;
-    if (c->in) {
-        in_cut(c, 0, c->head_len);
-    }
+    if (c->in)
+        in_cut(c, 0, c->head_len + c->body_kept);
     c->head_len = 0;
+    c->body_kept = 0;
+    c->flags &= (uint16_t)~CF_KEEP_BODY;
     http_parser_init(&c->parser);
     if (!(c->flags & CF_KEEP_ALIVE) || l->draining) {
         linger_close(c);
@@ -438,6 +472,15 @@ void conn_response_done(struct conn *c)
 
 void conn_start(struct loop *l, int fd, bool tls)
 {
+    union peer_addr peer;
+    socklen_t alen = sizeof(peer);
+    if (getpeername(fd, &peer.sa, &alen) < 0)
+        peer.sa.sa_family = AF_UNSPEC;
+    /* A banned address gets nothing, not even a handshake. */
+    if (!gate_accept_ok(l, &peer.sa)) {
+        close(fd);
+        return;
+    }
     struct conn *c = pool_get(&l->conn_pool);
     if (!c) {
         close(fd);
@@ -446,10 +489,8 @@ void conn_start(struct loop *l, int fd, bool tls)
     memset(c, 0, sizeof(*c));
     c->loop = l;
     c->fd = fd;
+    c->peer = peer;
     l->nconns++;
-    socklen_t alen = sizeof(c->peer);
-    if (getpeername(fd, &c->peer.sa, &alen) < 0)
-        c->peer.sa.sa_family = AF_UNSPEC;
     int one = 1;
     /* Heads and small bodies go out as soon as they are complete (MSG_MORE groups them). */
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -833,7 +874,7 @@ void conn_open_async(struct conn *c)
 {
     struct out *o = c->out;
     struct io_uring_sqe *sqe = loop_sqe(c->loop);
-    io_uring_prep_openat2(sqe, c->loop->root_fd, o->data, &o->how);
+    io_uring_prep_openat2(sqe, o->root_fd, o->data, &o->how);
     io_uring_sqe_set_data64(sqe, ud_make(c, OP_OPEN));
     c->inflight++;
     conn_set_state(c, CONN_OPENING);

@@ -4,7 +4,7 @@
  *
  * State machine (conn_set_state is the only place that changes it):
  *
- *   (TLS_HANDSHAKE ->) READ_HEAD -> READ_BODY -> HANDLE -> (OPENING) -> WRITE -> READ_HEAD ...
+ *   (TLS_HANDSHAKE ->) READ_HEAD -> READ_BODY -> (AUTH) -> HANDLE -> (OPENING) -> WRITE -> ...
  *                                                                         \-> LINGER -> CLOSED
  *
  * TLS_HANDSHAKE runs BoringSSL over the connection's buffers until the handshake is complete,
@@ -14,6 +14,7 @@
  * READ_HEAD  waits for a complete head (keep-alive timer while nothing has arrived, the absolute
  *            head deadline from the first byte on).
  * READ_BODY  streams the body through the framing decoder to the handler (GET discards it).
+ * AUTH       the gate verifies the request's credentials on the blocking-work pool.
  * HANDLE     transient: the handler builds the response plan (struct out).
  * OPENING    a confined open missed the dentry cache and runs on the ring.
  * WRITE      the plan's segments go out: memory with send, file ranges with linked splices.
@@ -42,6 +43,7 @@ enum conn_state {
     CONN_TLS_HANDSHAKE,
     CONN_READ_HEAD,
     CONN_READ_BODY,
+    CONN_AUTH,
     CONN_HANDLE,
     CONN_OPENING,
     CONN_WRITE,
@@ -62,6 +64,7 @@ enum conn_flag {
     CF_SHUT_WR = 1 << 9,     /* LINGER: shut the write side once the ciphertext is out */
     CF_KTLS_PENDING = 1 << 10, /* handshake done: switch to kernel TLS at the next quiet point */
     CF_KTLS = 1 << 11,         /* the kernel encrypts and decrypts: plain I/O on the socket */
+    CF_KEEP_BODY = 1 << 12,    /* the body stays in 'in' after the head for the route */
 };
 
 union peer_addr {
@@ -86,6 +89,7 @@ struct conn {
     uint32_t in_len;
     uint32_t in_cap;
     uint32_t head_len; /* bytes of the current request's head, once parsed */
+    uint32_t body_kept; /* CF_KEEP_BODY: body bytes kept after the head */
     struct http_parser parser;
 
     uint64_t body_left;     /* Content-Length bytes still to come */
@@ -95,6 +99,7 @@ struct conn {
     struct out *out;        /* response in progress, NULL otherwise */
     struct tls_session *tls; /* NULL on plain HTTP connections */
     uint32_t tls_sending;   /* bytes of the TLS send in the kernel */
+    struct conn *auth_next; /* AUTH: the next connection waiting for the same verification */
     union peer_addr peer;
 };
 
@@ -124,6 +129,7 @@ struct out {
     uint32_t pl_off, pl_len;
     bool read_inflight;    /* TLS: a read into plain is in the kernel */
     struct open_how how; /* OPENING: the pending open's parameters */
+    int root_fd;         /* OPENING: the folder the path is relative to (borrowed) */
     bool dir_only;       /* OPENING: the target ended in '/' */
     struct seg segs[OUT_MAX_SEGS];
     size_t data_len, data_cap;
@@ -138,6 +144,19 @@ void conn_tls_flush(struct conn *c);
 
 /** Make sure the TLS session has an output buffer. Returns false when out of memory. */
 bool conn_tls_out_ready(struct conn *c);
+
+/** The one place that changes c->state. */
+void conn_set_state(struct conn *c, enum conn_state s);
+
+/** Free c if it is closed and the kernel holds nothing of it any more. Call after every event
+ *  that may have closed it or dropped its in-flight count. */
+void conn_settle(struct conn *c);
+
+/** The request parse buffer of this thread (one request is routed at a time per loop). */
+struct http_request *conn_scratch_request(void);
+
+/** The body kept for the route (CF_KEEP_BODY), empty otherwise. */
+struct iov conn_body(const struct conn *c);
 
 /** Dispatch a completion that belongs to connection c. */
 void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe);
@@ -185,6 +204,14 @@ void conn_response_done(struct conn *c);
 
 /** Send the plan in c->out; the connection continues by itself afterwards. */
 void conn_send(struct conn *c);
+
+/**
+ * Answer with a small complete response: headers holds extra header lines, each ending in
+ * CRLF (NULL: none); body (len bytes, copied) has type ctype and is left out for HEAD. close:
+ * the connection ends after it.
+ */
+void conn_respond(struct conn *c, int status, bool close, const char *headers, const char *ctype,
+                  const void *body, size_t len);
 
 /**
  * Answer with a short text/plain response of the given status and, when close is set, close

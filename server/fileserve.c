@@ -19,40 +19,31 @@
 #include "http/date.h"
 #include "http/etag.h"
 #include "http/mime.h"
-#include "http/path.h"
 #include "http/range.h"
 
 static void serve_fd(struct conn *c, const struct http_request *req, int fd, const char *path,
                      bool dir_only);
 
-void fileserve_handle(struct conn *c, const struct http_request *req)
+void fileserve_handle(struct conn *c, const struct http_request *req, int root_fd,
+                      const char *path, bool dir_only)
 {
-    char path[PATH_MAX];
-    struct http_path pr;
-    int rc = http_path_normalize(req->target, path, sizeof(path), &pr);
-    if (rc < 0) {
-        /* A client that sends such targets is broken or probing: do not keep talking. */
-        conn_respond_simple(c, -rc, true, NULL);
-        return;
-    }
-    int fd = fs_open_read(c->loop->root_fd, path, true);
+    int fd = fs_open_read(root_fd, path, true);
     if (fd == -EAGAIN) {
         struct out *o = conn_out_new(c);
-        if (!o || pr.len + 2 > o->data_cap) {
+        size_t len = strlen(path);
+        if (!o || len + 2 > o->data_cap) {
             conn_respond_simple(c, 503, true, NULL);
             return;
         }
-        if (pr.len == 0)
-            memcpy(o->data, ".", 2);
-        else
-            memcpy(o->data, path, pr.len + 1);
-        o->dir_only = pr.trailing_slash;
+        memcpy(o->data, len ? path : ".", len ? len + 1 : 2);
+        o->dir_only = dir_only;
+        o->root_fd = root_fd;
         o->how = fs_read_how(false);
-        log_debug("event=open_async path_len=%zu", pr.len);
+        log_debug("event=open_async path_len=%zu", len);
         conn_open_async(c);
         return;
     }
-    serve_fd(c, req, fd, path, pr.trailing_slash);
+    serve_fd(c, req, fd, path, dir_only);
 }
 
 /* Boundaries only need to be absent from the parts; a per-response counter mixed with the

@@ -20,6 +20,8 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "gate.h"
+#include "site.h"
 #include "http/date.h"
 #include "tls/session.h"
 
@@ -133,13 +135,14 @@ static int setup_buf_ring(struct loop *l)
     return 0;
 }
 
-int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root_fd,
+int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, const struct site *site,
               const struct listener *listeners, unsigned n_listeners, int access_fd)
 {
     memset(l, 0, sizeof(*l));
     l->id = id;
     l->cfg = cfg;
-    l->root_fd = root_fd;
+    l->site = site;
+    l->inbox.fd = -1;
     for (unsigned i = 0; i < n_listeners; i++)
         l->listeners[i] = listeners[i];
     l->n_listeners = n_listeners;
@@ -151,6 +154,12 @@ int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root
     if (rc < 0)
         return rc;
     rc = setup_buf_ring(l);
+    if (rc < 0)
+        return rc;
+    rc = work_inbox_init(&l->inbox);
+    if (rc < 0)
+        return rc;
+    rc = gate_init(l);
     if (rc < 0)
         return rc;
 
@@ -192,6 +201,8 @@ void loop_release(struct loop *l)
             close(l->listeners[i].fd);
     if (l->wake_fd >= 0)
         close(l->wake_fd);
+    gate_release(l);
+    work_inbox_release(&l->inbox);
 }
 
 void loop_stop(struct loop *l)
@@ -223,6 +234,13 @@ static void arm_tick(struct loop *l)
     struct io_uring_sqe *sqe = loop_sqe(l);
     io_uring_prep_timeout(sqe, &l->tick_ts, 0, 0);
     io_uring_sqe_set_data64(sqe, ud_make(l, OP_TICK));
+}
+
+static void arm_work(struct loop *l)
+{
+    struct io_uring_sqe *sqe = loop_sqe(l);
+    io_uring_prep_read(sqe, l->inbox.fd, &l->inbox.val, sizeof(l->inbox.val), 0);
+    io_uring_sqe_set_data64(sqe, ud_make(l, OP_WORK));
 }
 
 static void arm_wake(struct loop *l)
@@ -316,6 +334,15 @@ static void dispatch(struct loop *l, const struct io_uring_cqe *cqe)
     case OP_WAKE:
         start_drain(l);
         break;
+    case OP_WORK:
+        if (cqe->res < 0 && cqe->res != -EINTR)
+            die("event=work_read_failed err=%d", cqe->res);
+        work_inbox_drain(&l->inbox);
+        arm_work(l);
+        break;
+    case OP_INOTIFY:
+        gate_on_inotify(l, cqe->res);
+        break;
     case OP_IGNORE:
         break;
     default:
@@ -337,6 +364,8 @@ void *loop_run(void *arg)
         arm_accept(l, &l->listeners[i]);
     arm_tick(l);
     arm_wake(l);
+    arm_work(l);
+    gate_start(l);
     while (!(l->draining && l->nconns == 0 && !any_accepting(l))) {
         int rc = io_uring_submit_and_wait(&l->ring, 1);
         if (rc < 0 && rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ETIME)

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "pipes.h"
 #include "pool.h"
+#include "work.h"
 
 enum ud_op {
     OP_ACCEPT = 1,
@@ -34,6 +35,8 @@ enum ud_op {
     OP_IGNORE, /* cancellations: nothing to do on completion */
     OP_TLS_SEND, /* ciphertext from the TLS session's out buffer */
     OP_TLS_READ, /* file bytes into a plaintext buffer, to be encrypted */
+    OP_WORK,     /* the eventfd of finished blocking work (work.h) */
+    OP_INOTIFY,  /* the gate's watch on the data folder (gate.h) */
 };
 
 #define UD_OP_MASK 15ull
@@ -65,6 +68,8 @@ enum timer_kind {
 };
 
 struct conn;
+struct gate;
+struct site;
 
 struct timer_list {
     struct conn *first, *last;
@@ -90,7 +95,9 @@ struct loop {
     struct io_uring ring;
     const struct ff_config *cfg;
     unsigned id;
-    int root_fd; /* DATA/files, shared by all loops */
+    const struct site *site;
+    struct gate *gate;       /* sign-in state of this loop (gate.c) */
+    struct work_inbox inbox; /* blocking work coming back */
     struct listener listeners[LOOP_MAX_LISTENERS];
     unsigned n_listeners;
     int wake_fd; /* eventfd: the main thread asks the loop to drain */
@@ -126,7 +133,7 @@ struct loop {
  * Set up a loop: ring, buffer ring, pools. The listeners' fds are taken over (closed by
  * loop_release). Returns 0 or -errno.
  */
-int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, int root_fd,
+int loop_init(struct loop *l, unsigned id, const struct ff_config *cfg, const struct site *site,
               const struct listener *listeners, unsigned n_listeners, int access_fd);
 void loop_release(struct loop *l);
 

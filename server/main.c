@@ -16,6 +16,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "config.h"
 #include "fs.h"
 #include "log.h"
@@ -24,6 +26,11 @@
 #include "tls/ctx.h"
 #include "tls/ktls.h"
 #include "tls/tls.h"
+#include "user_cli.h"
+#include "site.h"
+#include "store.h"
+#include "token.h"
+#include "work.h"
 #include "version.h"
 
 static const char usage[] =
@@ -32,7 +39,8 @@ static const char usage[] =
     "fastfile is a fast WebDAV and file-sync server for files kept on your own machine.\n"
     "\n"
     "commands:\n"
-    "  serve        serve DATA/files over HTTPS (see fastfile serve --help)\n"
+    "  serve        serve DATA over HTTPS (see fastfile serve --help)\n"
+    "  user         manage users and app passwords (see fastfile user --help)\n"
     "\n"
     "  -h, --help     this text\n"
     "  -V, --version  print the version\n";
@@ -67,6 +75,61 @@ static int add_listener(struct listener *ls, unsigned *n, struct sockaddr_storag
     getsockname(fd, (struct sockaddr *)addr, &l);
     *len = l;
     ls[(*n)++] = (struct listener){.fd = fd, .tls = tls};
+    return 0;
+}
+
+/* Verifications waiting for a pool thread; past this, logins get 503 and Retry-After. */
+#define WORK_QUEUE_MAX 256
+
+/* Create DATA/NAME if missing and open it as a root. Returns 0 or -1 (message printed). */
+static int open_folder(const char *data_dir, const char *name, int *fd)
+{
+    char path[PATH_MAX];
+    if (snprintf(path, sizeof(path), "%s/%s", data_dir, name) >= (int)sizeof(path)) {
+        fprintf(stderr, "fastfile: data path too long\n");
+        return -1;
+    }
+    int rc = fs_mkdir_p(path, 0750);
+    if (rc == 0)
+        rc = *fd = fs_root_open(path);
+    if (rc < 0) {
+        fprintf(stderr, "fastfile: cannot open %s: %s\n", path, strerror(-rc));
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Open (and migrate) the account database; on a fresh one create user admin with a random
+ * password, printed once, so that the first start leads straight to a working login.
+ */
+static int setup_accounts(const struct ff_config *cfg)
+{
+    struct store *st;
+    char err[256];
+    int rc = store_open(cfg->data_dir, &st, err, sizeof(err));
+    if (rc < 0) {
+        fprintf(stderr, "fastfile: %s\n", err);
+        return -1;
+    }
+    int64_t users = 0;
+    rc = store_user_count(st, &users);
+    if (rc == 0 && users == 0) {
+        char pw[TOKEN_TEXT_LEN];
+        token_new(pw);
+        pw[20] = '\0'; /* 120 random bits, short enough to type */
+        rc = user_create(st, cfg->data_dir, "admin", pw, &cfg->pw);
+        if (rc == 0)
+            printf("created user admin with password %s (shown only now; change it with "
+                   "'fastfile user passwd admin --data %s')\n",
+                   pw, cfg->data_dir);
+        sodium_memzero(pw, sizeof(pw));
+    }
+    store_close(st);
+    if (rc < 0) {
+        fprintf(stderr, "fastfile: cannot set up the accounts: %s\n", strerror(-rc));
+        return -1;
+    }
     return 0;
 }
 
@@ -124,21 +187,19 @@ static int serve(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     log_set_level((enum log_level)cfg.log_level);
 
-    char files[PATH_MAX];
-    if (snprintf(files, sizeof(files), "%s/files", cfg.data_dir) >= (int)sizeof(files)) {
-        fprintf(stderr, "fastfile: data path too long\n");
+    struct site site = {.data_dir = cfg.data_dir, .pw = cfg.pw, .cred_ttl_s = cfg.cred_ttl_s,
+                        .files_fd = -1, .public_fd = -1};
+    session_limits_default(&site.sessions);
+    if (open_folder(cfg.data_dir, "files", &site.files_fd) < 0 ||
+        open_folder(cfg.data_dir, "public", &site.public_fd) < 0)
         return 1;
-    }
-    rc = fs_mkdir_p(files, 0750);
-    if (rc < 0) {
-        fprintf(stderr, "fastfile: cannot create %s: %s\n", files, strerror(-rc));
+    if (setup_accounts(&cfg) < 0)
         return 1;
-    }
-    int root_fd = fs_root_open(files);
-    if (root_fd < 0) {
-        fprintf(stderr, "fastfile: cannot open %s: %s\n", files, strerror(-root_fd));
+    struct throttle_limits tl;
+    throttle_limits_default(&tl);
+    site.throttle = throttle_new(&tl, NULL);
+    if (!site.throttle)
         return 1;
-    }
     int access_fd = open_access_log(cfg.access_log);
     if (access_fd == -2)
         return 1;
@@ -177,13 +238,16 @@ static int serve(int argc, char **argv)
             rc = add_listener(ls, &nls, &cfg.http, &cfg.http_len, false);
         if (rc < 0)
             return 1;
-        rc = loop_init(&loops[i], i, &cfg, root_fd, ls, nls, access_fd);
+        rc = loop_init(&loops[i], i, &cfg, &site, ls, nls, access_fd);
         if (rc < 0) {
             fprintf(stderr, "fastfile: cannot set up io_uring (kernel 6.0 or later needed): %s\n",
                     strerror(-rc));
             return 1;
         }
     }
+    rc = work_pool_start(&site.work, cfg.auth_workers, WORK_QUEUE_MAX, &site);
+    if (rc < 0)
+        die("event=work_pool_failed err=%d", rc);
     for (unsigned i = 0; i < n; i++) {
         rc = pthread_create(&loops[i].thread, NULL, loop_run, &loops[i]);
         if (rc != 0)
@@ -230,10 +294,13 @@ static int serve(int argc, char **argv)
         loop_release(&loops[i]);
     }
     free(loops);
+    work_pool_stop(site.work);
+    throttle_free(site.throttle);
     tls_ctx_current_release();
     if (access_fd >= 0)
         close(access_fd);
-    close(root_fd);
+    close(site.files_fd);
+    close(site.public_fd);
     struct ktls_counters kc = ktls_counters_get();
     log_info("event=stopped tls_connections_ktls=%llu tls_connections_userspace=%llu",
              (unsigned long long)kc.kernel, (unsigned long long)kc.userspace);
@@ -257,6 +324,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "serve") == 0)
         return serve(argc - 1, argv + 1);
+    if (strcmp(cmd, "user") == 0)
+        return user_cli(argc - 1, argv + 1);
     fprintf(stderr, "fastfile: unknown command '%s'\n\n%s", cmd, usage);
     return 2;
 }

@@ -134,7 +134,8 @@ int out_add_file(struct out *o, uint64_t off, uint64_t len)
     return 0;
 }
 
-void conn_respond_simple(struct conn *c, int status, bool close, const char *allow)
+void conn_respond(struct conn *c, int status, bool close, const char *headers, const char *ctype,
+                  const void *body, size_t len)
 {
     if (close)
         c->flags &= (uint16_t)~CF_KEEP_ALIVE;
@@ -143,24 +144,31 @@ void conn_respond_simple(struct conn *c, int status, bool close, const char *all
         conn_abort(c);
         return;
     }
-    char body[64];
-    int blen = snprintf(body, sizeof(body), "%d %s\n", status, http_status_reason(status));
     int rc = out_head_begin(c, o, status);
+    if (rc == 0 && headers)
+        rc = out_printf(o, "%s", headers);
     if (rc == 0)
-        rc = out_header(o, "Content-Type", "text/plain; charset=utf-8");
-    if (rc == 0 && allow)
-        rc = out_header(o, "Allow", "%s", allow);
+        rc = out_header(o, "Content-Type", "%s", ctype);
     if (rc == 0)
-        rc = out_header(o, "Content-Length", "%d", blen);
+        rc = out_header(o, "Content-Length", "%zu", len);
     if (rc == 0)
         rc = out_head_end(c, o);
-    if (rc == 0 && !(c->flags & CF_HEAD_REQ))
-        rc = out_add_mem(o, body, (size_t)blen);
+    if (rc == 0 && len > 0 && !(c->flags & CF_HEAD_REQ))
+        rc = out_add_mem(o, body, len);
     if (rc < 0) {
         conn_abort(c);
         return;
     }
     conn_send(c);
+}
+
+void conn_respond_simple(struct conn *c, int status, bool close, const char *allow)
+{
+    char body[64], headers[96] = "";
+    int blen = snprintf(body, sizeof(body), "%d %s\n", status, http_status_reason(status));
+    if (allow)
+        snprintf(headers, sizeof(headers), "Allow: %s\r\n", allow);
+    conn_respond(c, status, close, headers, "text/plain; charset=utf-8", body, (size_t)blen);
 }
 
 /* --- output --- */

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The URL space:
+ *
+ *   /public/...  DATA/public, to anyone (GET, HEAD)
+ *   /dav/...     the signed-in user's own tree, DATA/files/NAME (the gate decides who)
+ *   /login       the sign-in form (GET) and its submission (POST)
+ *   /logout      ends the browser session (POST)
+ *   /            sends browsers to /login
+ *
+ * Everything else is 404. The target is normalised first (http/path.h), so escapes and dot
+ * segments cannot reach a route they do not name, and what follows a route's prefix is opened
+ * beneath that route's own folder.
+ */
+#ifndef SERVER_ROUTE_H
+#define SERVER_ROUTE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "http/parse.h"
+
+struct conn;
+
+/** Largest request body a route collects (the login form). */
+#define ROUTE_BODY_MAX 4096
+
+/** True when req's body is for its route to read (kept in the input buffer, see conn_body). */
+bool route_wants_body(const struct http_request *req);
+
+/** Answer req, whose body, if any, has been read. */
+void route_request(struct conn *c, const struct http_request *req);
+
+/** Go on with a request of a signed-in route once the gate knows user_id. */
+void route_signed_in(struct conn *c, const struct http_request *req, int64_t user_id);
+
+#endif
