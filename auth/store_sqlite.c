@@ -36,6 +36,7 @@
 #define DB_FILE "fastfile.db"
 /* Loop threads, work threads and the CLI all write the same file: wait for each other. */
 #define BUSY_TIMEOUT_MS 5000
+#define WAL_RETRY_MS 10
 
 static const char *const migrations[] = {
     /* 1: the initial schema. AUTOINCREMENT so that an id is never reused: other records
@@ -358,12 +359,13 @@ static int make_private(const char *path, bool create, char *err, size_t errlen)
 
 static int make_files_private(const char *path, char *err, size_t errlen)
 {
-    char side[PATH_MAX + 8];
-    int rc = make_private(path, true, err, errlen);
     /* Left by a run that ended without closing, made when the database had a wider mode. */
-    for (const char *const *sfx = (const char *const[]){"-wal", "-shm", NULL}; !rc && *sfx;
-         sfx++) {
-        snprintf(side, sizeof(side), "%s%s", path, *sfx);
+    static const char *const side_files[] = {"-wal", "-shm"};
+    char side[PATH_MAX + 8];
+
+    int rc = make_private(path, true, err, errlen);
+    for (size_t i = 0; rc == 0 && i < sizeof(side_files) / sizeof(side_files[0]); i++) {
+        snprintf(side, sizeof(side), "%s%s", path, side_files[i]);
         rc = make_private(side, false, err, errlen);
     }
     return rc;
@@ -401,9 +403,37 @@ static int read_version(struct store *st, const char *path, int *version, char *
     }
     if (*version < 0) {
         set_err(err, errlen, "%s is not a fastfile database (user_version %d)", path, *version);
+        log_error("event=store_schema_unknown file=%s schema=%d", path, *version);
         return -EPROTO;
     }
     return 0;
+}
+
+/* Switch to WAL (it persists in the file, so this is a no-op after the first time). */
+static int journal_wal(struct store *st, const char *path)
+{
+    /* The switch needs the exclusive lock, and when two connections holding a shared lock both
+     * want it SQLite fails one at once instead of calling the busy handler (waiting could
+     * deadlock): threads opening a new database together meet exactly that. So retry here, for
+     * as long as the busy handler would wait. */
+    for (int waited_ms = 0;; waited_ms += WAL_RETRY_MS) {
+        sqlite3_stmt *s = NULL;
+        int rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(s);
+        if (rc == SQLITE_ROW) {
+            /* A filesystem without shared memory keeps the rollback journal: slower, still
+             * correct. */
+            const char *mode = (const char *)sqlite3_column_text(s, 0);
+            if (!mode || strcmp(mode, "wal") != 0)
+                log_warn("event=store_no_wal file=%s journal_mode=%s", path, mode ? mode : "-");
+            rc = SQLITE_OK;
+        }
+        sqlite3_finalize(s);
+        if ((rc & 0xff) != SQLITE_BUSY || waited_ms >= BUSY_TIMEOUT_MS)
+            return rc;
+        sqlite3_sleep(WAL_RETRY_MS);
+    }
 }
 
 /* Connection settings; none of them persist in the file except the journal mode. */
@@ -415,23 +445,8 @@ static int configure(struct store *st, const char *path, char *err, size_t errle
                           "PRAGMA synchronous = FULL;"
                           "PRAGMA secure_delete = ON;",
                           NULL, NULL, NULL);
-    if (rc != SQLITE_OK)
-        return open_error(st, rc, path, "configure", err, errlen);
-
-    sqlite3_stmt *s = NULL;
-    rc = sqlite3_prepare_v2(st->db, "PRAGMA journal_mode = WAL", -1, &s, NULL);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(s);
-        /* A filesystem without shared memory keeps the rollback journal: slower, still
-         * correct. */
-        if (rc == SQLITE_ROW) {
-            const char *mode = (const char *)sqlite3_column_text(s, 0);
-            if (!mode || strcmp(mode, "wal") != 0)
-                log_warn("event=store_no_wal file=%s journal_mode=%s", path, mode ? mode : "-");
-            rc = SQLITE_OK;
-        }
-    }
-    sqlite3_finalize(s);
+    if (rc == SQLITE_OK)
+        rc = journal_wal(st, path);
     if (rc != SQLITE_OK)
         return open_error(st, rc, path, "configure", err, errlen);
     return 0;

@@ -741,7 +741,7 @@ Test(store, concurrent_first_opens_migrate_once)
     pthread_t th[4];
     struct opener o[4];
 
-    for (int round = 0; round < 3; round++) {
+    for (int round = 0; round < 8; round++) {
         snprintf(fresh, sizeof(fresh), "%s/r%d", dir, round);
         cr_assert_eq(mkdir(fresh, 0700), 0);
         for (int i = 0; i < 4; i++) {
