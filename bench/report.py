@@ -27,6 +27,8 @@ LABELS = {
     "handshakes": "full TLS handshakes",
     "resumes": "resumed TLS handshakes",
     "tls1g": "HTTPS 1 GiB download",
+    "auth1k": "GET 1 KiB of /dav/ with HTTP Basic",
+    "logins": "POST /login (one Argon2id each)",
 }
 
 ap = argparse.ArgumentParser(description="median table of bench/run.sh results")
@@ -188,3 +190,7 @@ table(f"Ratios, >1 = {s} better: req/s x, MB/s x = {s}/peer; CPU eff x = peer CP
       ["workload", "pair", "req/s x", "MB/s x", "CPU eff x", "p99 x", "mem eff x"], rows)
 if s not in servers:
     print(f"({s} has no results: no ratios)")
+elif ("auth1k", s) in data and ("get1k", s) in data:
+    # The signed-in path against the public one, same server, same run.
+    print(f"\n{s} auth1k / get1k: req/s x {ratio(med('auth1k', s, 'req_s'), med('get1k', s, 'req_s'))},"
+          f" CPU eff x {ratio(med('get1k', s, 'cpu_us_req'), med('auth1k', s, 'cpu_us_req'))}")

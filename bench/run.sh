@@ -17,6 +17,11 @@
 #               full TLS 1.3 handshake (the client offers no session: wrk/noresume.c)
 #   resumes     the same, the client resuming its previous session (wrk's own behaviour)
 #   tls1g       one 1 GiB HTTPS download with curl, $TLS1G_REPS times in a row
+#   auth1k      (fastfile only) HTTP GET 1 KiB of /dav/ with HTTP Basic, 64 keep-alive
+#               connections: the signed-in path, to set against get1k's /public/
+#   logins      (fastfile only) HTTP POST /login with the right password, 4 keep-alive
+#               connections: one Argon2id verification (default limits) and a new session each
+# fastfile serves the tree under /public/ (and a user's copy under /dav/); the peers at /.
 # Each run records req/s (or MB/s), p99 latency and the CPU time the server's process tree
 # used per request (per handshake; per GiB for tls1g). Then each server is restarted fresh
 # and holds $IDLE_N idle keep-alive connections; its memory growth per connection is
@@ -25,8 +30,8 @@
 # environment (defaults in brackets):
 #   FASTFILE      fastfile binary [./build/fastfile]; set it empty to skip fastfile
 #   SERVERS       servers to run ["fastfile nginx lighttpd"]
-#   WORKLOADS     workloads, or the sets "plain" (get1k get1m) and "tls" (tls1k handshakes
-#                 resumes tls1g) ["plain tls"]
+#   WORKLOADS     workloads, or the sets "plain" (get1k get1m), "tls" (tls1k handshakes
+#                 resumes tls1g) and "auth" (get1k auth1k logins) ["plain tls"]
 #   TLS1G_REPS    1 GiB downloads per tls1g run [3]
 #   DURATION      seconds per wrk run [10]         WARMUP   seconds of wrk before each run [1]
 #   ROUNDS        rounds [3]                       WRK_THREADS  wrk threads [1]
@@ -75,8 +80,10 @@ for wl in $WORKLOADS; do
     case $wl in
     plain) wls+=(get1k get1m) ;;
     tls) wls+=(tls1k handshakes resumes tls1g) ;;
-    get1k | get1m | tls1k | handshakes | resumes | tls1g) wls+=("$wl") ;;
-    *) die "unknown workload '$wl' (known: get1k get1m tls1k handshakes resumes tls1g, sets plain tls)" ;;
+    auth) wls+=(get1k auth1k logins) ;;
+    get1k | get1m | tls1k | handshakes | resumes | tls1g | auth1k | logins) wls+=("$wl") ;;
+    *) die "unknown workload '$wl' (known: get1k get1m tls1k handshakes resumes tls1g auth1k" \
+        "logins, sets plain tls auth)" ;;
     esac
 done
 WORKLOADS="${wls[*]}"
@@ -112,6 +119,20 @@ if has_wl tls1g; then
     say "generating a 1 GiB file"
     head -c "$BIG_BYTES" /dev/urandom >"$FILES/1g.bin" || die "could not write the 1 GiB file"
 fi
+# fastfile's data folder: the same files (hard links) in public/ and in user bench's folder.
+FF_DATA=$TMP/ffdata
+FF_USER=bench
+FF_PASSWORD=bench-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+mkdir -p "$FF_DATA/public"
+if [[ " $SERVERS " == *" fastfile "* ]] && [ -x "$FASTFILE" ]; then
+    "$FASTFILE" user add "$FF_USER" --data "$FF_DATA" <<<"$FF_PASSWORD" >/dev/null ||
+        die "fastfile user add failed"
+fi
+for f in "$FILES"/*; do
+    ln "$f" "$FF_DATA/public/" && { [ ! -d "$FF_DATA/files/$FF_USER" ] ||
+        ln "$f" "$FF_DATA/files/$FF_USER/"; } || die "could not link $f into $FF_DATA"
+done
+FF_BASIC=$(printf '%s:%s' "$FF_USER" "$FF_PASSWORD" | base64 -w0)
 
 # One EC P-256 certificate for 127.0.0.1 and localhost, for every server (fastfile via
 # --cert/--key; otherwise it would generate its own).
@@ -142,6 +163,9 @@ port_of() {
     lighttpd) echo $((BASE_PORT + 2)) ;; esac
 }
 tls_port_of() { echo $(($(port_of "$1") + 3)); }
+# where the tree is in each server's URL space
+path_of() { [ "$1" != fastfile ] || echo /public; }
+only_fastfile() { [ "$1" = auth1k ] || [ "$1" = logins ]; }
 
 # check_files NAME: the files come back byte for byte over HTTP and HTTPS (the certificate
 # verified against $CERT; the 1 GiB file only when tls1g runs).
@@ -149,7 +173,8 @@ check_files() {
     local f url big=
     has_wl tls1g && big=1g.bin
     for f in 1k.bin 1m.bin $big; do
-        for url in "http://127.0.0.1:$(port_of "$1")/$f" "https://127.0.0.1:$(tls_port_of "$1")/$f"; do
+        for url in "http://127.0.0.1:$(port_of "$1")$(path_of "$1")/$f" \
+            "https://127.0.0.1:$(tls_port_of "$1")$(path_of "$1")/$f"; do
             [[ $f == 1g.bin && $url == http:* ]] && continue
             if ! curl -sf --http1.1 --cacert "$CERT" --max-time 60 "$url" | cmp -s - "$FILES/$f"; then
                 warn "$1: GET $url did not return the file"
@@ -165,7 +190,7 @@ tls_info() {
     local port out proto cipher group verify reused
     port=$(tls_port_of "$1")
     out=$(openssl s_client -connect "127.0.0.1:$port" -CAfile "$CERT" -sess_out "$TMP/sess" \
-        -ign_eof 2>&1 <<<$'HEAD /1k.bin HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')
+        -ign_eof 2>&1 <<<"HEAD $(path_of "$1")/1k.bin HTTP/1.1"$'\r\nHost: localhost\r\nConnection: close\r\n\r\n')
     proto=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\1/p' <<<"$out" | head -1)
     cipher=$(sed -n 's/^New, \(TLSv[0-9.]*\), Cipher is \(.*\)$/\2/p' <<<"$out" | head -1)
     group=$(sed -n 's/^Server Temp Key: \([^,]*\).*/\1/p' <<<"$out" | head -1)
@@ -239,9 +264,13 @@ grep '^#' "$RESULTS" | sed 's/^# //' >&2
 run_wrk() {
     local s=$1 wl=$2 round=$3 conns pid=${PID[$1]} out line c0 c1 url
     local http https
-    http="http://127.0.0.1:$(port_of "$s")" https="https://127.0.0.1:$(tls_port_of "$s")"
-    local pre=() extra=()
+    http="http://127.0.0.1:$(port_of "$s")$(path_of "$s")"
+    https="https://127.0.0.1:$(tls_port_of "$s")$(path_of "$s")"
+    local pre=() extra=() script=$HERE/wrk/report.lua
     case $wl in
+    auth1k) url=http://127.0.0.1:$(port_of "$s")/dav/1k.bin conns=64
+        extra=(-H "Authorization: Basic $FF_BASIC") ;;
+    logins) url=http://127.0.0.1:$(port_of "$s")/login conns=4 script=$TMP/login.lua ;;
     get1k) url=$http/1k.bin conns=64 ;;
     get1m) url=$http/1m.bin conns=16 ;;
     tls1k) url=$https/1k.bin conns=64 ;;
@@ -251,7 +280,7 @@ run_wrk() {
     *) die "unknown wrk workload $wl" ;;
     esac
     local wrk=("${pre[@]}" taskset -c "$LOADGEN_CPU" wrk -t"$WRK_THREADS" -c"$conns" --timeout 5s
-        "${extra[@]}" -s "$HERE/wrk/report.lua" "$url")
+        "${extra[@]}" -s "$script" "$url")
     [ "$WARMUP" != 0 ] && "${wrk[@]}" -d"${WARMUP}s" >/dev/null 2>&1
     pin_tree "$pid" "$SERVER_CPU"
     c0=$(tree_cpu_ticks "$pid")
@@ -324,13 +353,23 @@ run_download() {
         printf " secs=%.2f errors=%d each_mb_s=%s\n", secs, e, rates }' | tee -a "$RESULTS" >&2
 }
 
+# logins: wrk posts the sign-in form (the report hook as for every run)
+cat >"$TMP/login.lua" <<EOF
+wrk.method = "POST"
+wrk.body = "user=$FF_USER&password=$FF_PASSWORD"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+dofile("$HERE/wrk/report.lua")
+EOF
+
 say "throughput: ${ACTIVE[*]}; $ROUNDS round(s) of $WORKLOADS, ${DURATION}s each"
 k=${#ACTIVE[@]}
 for round in $(seq 1 "$ROUNDS"); do
     for wl in $WORKLOADS; do
         for i in $(seq 0 $((k - 1))); do   # rotate the order each round
             s=${ACTIVE[$(((i + round - 1) % k))]}
-            if [ "$wl" = tls1g ]; then
+            if only_fastfile "$wl" && [ "$s" != fastfile ]; then
+                continue
+            elif [ "$wl" = tls1g ]; then
                 run_download "$s" "$round"
             else
                 run_wrk "$s" "$wl" "$round"

@@ -73,7 +73,7 @@ start_server() {
     fastfile)
         taskset -c "$SERVER_CPU" "$FASTFILE" serve --http "127.0.0.1:$port" \
             --listen "127.0.0.1:$tlsport" --cert "$CERT" --key "$KEY" --threads 1 \
-            --data "$DATA" --access-log off --keepalive-timeout 300 \
+            --data "$FF_DATA" --access-log off --keepalive-timeout 300 \
             >"$rt/output.log" 2>"$rt/error.log" &
         pid=$! ;;
     nginx)
