@@ -41,6 +41,10 @@
 /* A decoded "name:secret" is at most this long. */
 #define BASIC_MAX (STORE_NAME_MAX + 1 + PW_MAX)
 #define CRED_CACHE_SLOTS 4096
+/* Expired sessions and old failure records are deleted this often (by loop 0), and failure
+ * records are kept this long. */
+#define PURGE_EVERY_MS (10 * 60 * 1000)
+#define FAILURES_KEPT_S (30 * 24 * 3600)
 
 enum auth_kind { AUTH_BASIC, AUTH_LOGIN };
 
@@ -82,6 +86,7 @@ struct gate {
      * are closed with the loop. */
     int *dead_fds;
     unsigned n_dead;
+    uint64_t next_purge_ms;
 };
 
 static int64_t wall_s(void)
@@ -210,6 +215,21 @@ void gate_on_inotify(struct loop *l, int res)
     recheck_credentials(l);
     if (!l->draining)
         arm_inotify(l);
+}
+
+void gate_on_tick(struct loop *l)
+{
+    struct gate *g = l->gate;
+    if (l->id != 0 || l->now_ms < g->next_purge_ms)
+        return;
+    g->next_purge_ms = l->now_ms + PURGE_EVERY_MS;
+    int64_t now = wall_s();
+    const struct session_limits *sl = &l->site->sessions;
+    int rc = store_session_purge(g->store, now - sl->idle_s, now - sl->absolute_s);
+    if (rc == 0)
+        rc = store_failure_purge(g->store, now - FAILURES_KEPT_S);
+    if (rc < 0)
+        log_warn("event=purge_failed err=%d", rc);
 }
 
 bool gate_accept_ok(struct loop *l, const struct sockaddr *sa)
@@ -427,6 +447,42 @@ static int64_t mono_now_ms(const struct loop *l)
     return (int64_t)l->now_ms;
 }
 
+/* A refused attempt (429) is a failed login too: recorded like the others, on the pool, so
+ * that the count (and the ban it leads to) survives a restart. */
+struct refusal {
+    struct work_item w;
+    union peer_addr peer;
+    char name[STORE_NAME_MAX + 1];
+};
+
+static void refusal_run(struct work_item *w, struct store *st)
+{
+    struct refusal *r = (struct refusal *)w;
+    char addr[STORE_ADDR_MAX];
+    addr_text(&r->peer.sa, addr);
+    if (st)
+        store_failure_add(st, addr, r->name[0] ? r->name : NULL, wall_s());
+}
+
+static void refusal_done(struct work_item *w)
+{
+    free(w);
+}
+
+static void record_refusal(struct conn *c, const char *name)
+{
+    struct refusal *r = calloc(1, sizeof(*r));
+    if (!r)
+        return;
+    r->w = (struct work_item){.loop = c->loop, .run = refusal_run, .done = refusal_done};
+    r->peer = c->peer;
+    if (name)
+        snprintf(r->name, sizeof(r->name), "%s", name);
+    /* A full queue drops the record, never the refusal. */
+    if (work_submit(c->loop->site->work, &r->w) < 0)
+        free(r);
+}
+
 /* Throttle before any verification. Returns true when the request may go on. */
 static bool throttle_ok(struct conn *c, const char *name, unsigned *retry_after_s)
 {
@@ -439,6 +495,13 @@ static bool throttle_ok(struct conn *c, const char *name, unsigned *retry_after_
         log_info("event=banned_client_closed client=%s", addr);
         conn_abort(c);
         return false;
+    }
+    if (v == THROTTLE_WAIT) {
+        char addr[STORE_ADDR_MAX];
+        addr_text(&c->peer.sa, addr);
+        log_warn("event=login_refused client=%s user=%s retry_after_s=%u", addr,
+                 name && store_name_valid(name) ? name : "(invalid)", *retry_after_s);
+        record_refusal(c, name && store_name_valid(name) ? name : NULL);
     }
     return v == THROTTLE_OK;
 }

@@ -32,6 +32,9 @@ void gate_release(struct loop *l);
 /** On the loop thread, before its first wait: start watching for credential changes. */
 void gate_start(struct loop *l);
 
+/** From the loop's timer tick: housekeeping (expired sessions, old failure records). */
+void gate_on_tick(struct loop *l);
+
 /** Completion of the gate's inotify read (OP_INOTIFY). */
 void gate_on_inotify(struct loop *l, int res);
 

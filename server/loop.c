@@ -318,6 +318,7 @@ static void on_tick(struct loop *l)
         if (!l->listeners[i].accepting && l->listeners[i].fd >= 0)
             arm_accept(l, &l->listeners[i]);
     access_log_flush(&l->alog);
+    gate_on_tick(l);
     arm_tick(l);
 }
 

@@ -3,6 +3,7 @@
  * The fastfile command: `serve` starts the loops; the main thread then only waits for signals
  * (SIGTERM/SIGINT drain and exit 0). Later subcommands (user management) join here.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -103,7 +105,49 @@ static int open_folder(const char *data_dir, const char *name, int *fd)
  * Open (and migrate) the account database; on a fresh one create user admin with a random
  * password, printed once, so that the first start leads straight to a working login.
  */
-static int setup_accounts(const struct ff_config *cfg)
+struct restore {
+    struct throttle *t;
+    int64_t now_s, now_ms;
+    unsigned n;
+};
+
+static int restore_failure(void *ctx, const char *addr, const char *user, int64_t at)
+{
+    struct restore *r = ctx;
+    union {
+        struct sockaddr sa;
+        struct sockaddr_in in4;
+        struct sockaddr_in6 in6;
+    } a = {0};
+    if (inet_pton(AF_INET, addr, &a.in4.sin_addr) == 1)
+        a.sa.sa_family = AF_INET;
+    else if (inet_pton(AF_INET6, addr, &a.in6.sin6_addr) == 1)
+        a.sa.sa_family = AF_INET6;
+    else
+        return 0;
+    bool named = user && store_name_valid(user);
+    throttle_fail(r->t, &a.sa, named ? user : NULL, r->now_ms - (r->now_s - at) * 1000);
+    r->n++;
+    return 0;
+}
+
+/* The failures of the last window count again after a restart: restarting is no way round the
+ * throttle. */
+static void restore_failures(struct store *st, struct throttle *t,
+                             const struct throttle_limits *tl)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    struct restore r = {.t = t, .now_s = (int64_t)time(NULL),
+                        .now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000};
+    if (store_failure_list(st, r.now_s - (int64_t)tl->window_s, restore_failure, &r) < 0)
+        log_warn("event=failures_restore_failed");
+    else if (r.n)
+        log_info("event=failures_restored count=%u", r.n);
+}
+
+static int setup_accounts(const struct ff_config *cfg, struct throttle *t,
+                          const struct throttle_limits *tl)
 {
     struct store *st;
     char err[256];
@@ -125,6 +169,7 @@ static int setup_accounts(const struct ff_config *cfg)
                    pw, cfg->data_dir);
         sodium_memzero(pw, sizeof(pw));
     }
+    restore_failures(st, t, tl);
     store_close(st);
     if (rc < 0) {
         fprintf(stderr, "fastfile: cannot set up the accounts: %s\n", strerror(-rc));
@@ -193,12 +238,10 @@ static int serve(int argc, char **argv)
     if (open_folder(cfg.data_dir, "files", &site.files_fd) < 0 ||
         open_folder(cfg.data_dir, "public", &site.public_fd) < 0)
         return 1;
-    if (setup_accounts(&cfg) < 0)
-        return 1;
     struct throttle_limits tl;
     throttle_limits_default(&tl);
     site.throttle = throttle_new(&tl, NULL);
-    if (!site.throttle)
+    if (!site.throttle || setup_accounts(&cfg, site.throttle, &tl) < 0)
         return 1;
     int access_fd = open_access_log(cfg.access_log);
     if (access_fd == -2)
@@ -289,12 +332,16 @@ static int serve(int argc, char **argv)
     }
     for (unsigned i = 0; i < n; i++)
         loop_stop(&loops[i]);
-    for (unsigned i = 0; i < n; i++) {
+    for (unsigned i = 0; i < n; i++)
         pthread_join(loops[i].thread, NULL);
+    /* Work not tied to a connection (failure records) may still be queued: finish it while the
+     * loops' inboxes exist, then run what came back. */
+    work_pool_stop(site.work);
+    for (unsigned i = 0; i < n; i++) {
+        work_inbox_drain(&loops[i].inbox);
         loop_release(&loops[i]);
     }
     free(loops);
-    work_pool_stop(site.work);
     throttle_free(site.throttle);
     tls_ctx_current_release();
     if (access_fd >= 0)

@@ -4,7 +4,8 @@
 and app passwords on /dav/, the verified-credential cache and its invalidation by `user passwd`
 and `user revoke` from another process, per-user trees that no URL, encoding or symlink can
 leave, the browser login with its cookie flags and CSRF rule, and the failed-login throttle
-(429, then a ban of that address while another address still signs in)."""
+(429, then a ban of that address while another address still signs in, kept across a
+restart)."""
 import concurrent.futures
 import os
 import re
@@ -296,6 +297,17 @@ def test(binary):
                   "bob still signs in from another address: %d" % st)
             log = srv.stderr_text()
             check("event=login_ban" in log, "the ban is logged")
+
+    with section("failures survive a restart"):
+        again = Server(binary, args=ARGON, data=data)
+        with again.start():
+            check("event=failures_restored" in again.stderr_text(), "failures restored")
+            rc, st, _, _ = curl(again, "/dav/a.txt", user=("bob", PASSWORDS["bob"]),
+                                source="127.0.0.7")
+            check(rc != 0, "the address banned before the restart is still refused")
+            rc, st, _, _ = curl(again, "/dav/a.txt", user=("bob", PASSWORDS["bob"]),
+                                source="127.0.0.9")
+            check_eq(st, 200, "another address signs in after the restart")
 
 
 if __name__ == "__main__":
