@@ -29,6 +29,7 @@
 
 #include "conn.h"
 #include "credcache.h"
+#include "http/cookie.h"
 #include "log.h"
 #include "login.h"
 #include "loop.h"
@@ -600,32 +601,9 @@ static int64_t check_basic(struct conn *c, struct iov value)
     return 0;
 }
 
-struct iov gate_cookie(const struct http_request *req, const char *name)
-{
-    size_t nlen = strlen(name);
-    /* RFC 6265 §5.4: one or more Cookie fields of "name=value" pairs separated by "; ". */
-    for (size_t i = 0; i < req->n_headers; i++) {
-        const struct http_header *h = &req->headers[i];
-        if (h->name.len != 6 || strncasecmp((const char *)h->name.base, "Cookie", 6) != 0)
-            continue;
-        const char *p = (const char *)h->value.base, *end = p + h->value.len;
-        while (p < end) {
-            while (p < end && (*p == ' ' || *p == ';'))
-                p++;
-            const char *e = memchr(p, ';', (size_t)(end - p));
-            if (!e)
-                e = end;
-            if ((size_t)(e - p) > nlen && memcmp(p, name, nlen) == 0 && p[nlen] == '=')
-                return iov_make(p + nlen + 1, (size_t)(e - p) - nlen - 1);
-            p = e;
-        }
-    }
-    return iov_make(NULL, 0);
-}
-
 int gate_session(struct loop *l, const struct http_request *req, struct store_session *s)
 {
-    struct iov v = gate_cookie(req, GATE_COOKIE);
+    struct iov v = http_cookie_find(req, GATE_COOKIE);
     if (!v.len)
         return -ENOENT;
     return session_lookup(l->gate->store, (const char *)v.base, v.len, &l->site->sessions,
@@ -634,7 +612,7 @@ int gate_session(struct loop *l, const struct http_request *req, struct store_se
 
 void gate_session_end(struct loop *l, const struct http_request *req)
 {
-    struct iov v = gate_cookie(req, GATE_COOKIE);
+    struct iov v = http_cookie_find(req, GATE_COOKIE);
     if (v.len)
         session_end(l->gate->store, (const char *)v.base, v.len);
 }

@@ -73,9 +73,6 @@ int gate_user_root(struct loop *l, int64_t user_id);
 #define GATE_CSRF_COOKIE "ff_csrf"
 #define GATE_CSRF_HEADER "X-CSRF-Token"
 
-/** The session cookie's value in req (not NUL-terminated), or len 0. */
-struct iov gate_cookie(const struct http_request *req, const char *name);
-
 /** The live session of req's cookie, or -ENOENT. */
 int gate_session(struct loop *l, const struct http_request *req, struct store_session *s);
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target for http_parse_request (server/http/parse.c), and for the chunked decoder
- * on whatever follows a head that announces a chunked body.
+ * libFuzzer target for http_parse_request (server/http/parse.c), for the chunked decoder on
+ * whatever follows a head that announces a chunked body, for cookie lookup in a parsed request
+ * (cookie.c) and for form fields (form.c) in whatever follows a head.
  *
  * The input is parsed whole, then again fed one byte at a time and in growing prefixes of
  * input-dependent steps, under the default limits and under tight ones (so the 414/431 paths
@@ -9,11 +10,14 @@
  * a parsed request must satisfy the invariants parse.h promises; anything else is an abort().
  * libFuzzer hands us an exactly sized heap buffer, so ASan catches any read past the input.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "chunked_drive.h"
+#include "cookie.h"
+#include "form.h"
 #include "parse.h"
 
 static const struct http_limits tight = {.max_head = 512, .max_target = 64, .max_headers = 8};
@@ -135,6 +139,19 @@ static void run(const uint8_t *data, size_t size, const struct http_limits *lim)
     feed(data, size, lim, n, &whole, 1);
     feed(data, size, lim, n, &whole, 0);
 
+    if (n > 0) {
+        /* A found cookie is a slice of one of the request's Cookie fields. */
+        struct iov v = http_cookie_find(&whole, "ff_session");
+        FUZZ_CHECK(!v.base || slice_in(v, data, (size_t)n));
+        /* Form fields: a decoded value never outgrows its buffer and is NUL-terminated. */
+        char out[32];
+        size_t olen = 0;
+        struct iov body = iov_make(data + n, size - (size_t)n);
+        int fr = http_form_get(body, "user", out, sizeof(out), &olen);
+        FUZZ_CHECK(fr == 0 || fr == -ENOENT || fr == -EINVAL || fr == -ENOSPC);
+        if (fr == 0)
+            FUZZ_CHECK(olen < sizeof(out) && out[olen] == '\0' && olen <= body.len);
+    }
     if (n > 0 && whole.body == HTTP_BODY_CHUNKED) {
         const uint8_t *body = data + n;
         size_t blen = size - (size_t)n;
