@@ -36,6 +36,8 @@ IO_TIMEOUT = 10.0
 LISTEN_RE = re.compile(
     r"^fastfile (\S+) listening on (https?)://127\.0\.0\.1:(\d+)/ \(data: (.*)\)$")
 FINGERPRINT_RE = re.compile(r"^certificate SHA-256 fingerprint: ((?:[0-9A-F]{2}:){31}[0-9A-F]{2})$")
+# Printed once, on a fresh data folder, before the listening lines.
+ADMIN_RE = re.compile(r"^created user admin with password (\S+) \(shown only now; ")
 
 _failures = []
 _lock = threading.Lock()
@@ -226,17 +228,19 @@ def _die_with_parent():
 class Server:
     """One `fastfile serve` process on 127.0.0.1 with an ephemeral port.
 
-    The data folder is root/data, files are served from root/data/files (created here, so tests
-    can fill it before start). The access log goes to root/access.log unless the test passes its
-    own --access-log. stdout and stderr go to files in root so a chatty server never blocks.
+    The data folder is root/data; anyone may GET what is in root/data/public at /public/...
+    (created here, so tests can fill it before start; path() and put_file() work in it). The
+    access log goes to root/access.log unless the test passes its own --access-log. stdout and
+    stderr go to files in root so a chatty server never blocks. On a fresh data folder the
+    server creates user admin and prints its password, kept in admin_password.
     """
 
     def __init__(self, binary, args=(), root=None, data=None, access_log=True):
         self.binary = binary
         self.root = root or tempdir()
         self.data = data or os.path.join(self.root, "data")
-        self.files = os.path.join(self.data, "files")
-        os.makedirs(self.files, exist_ok=True)
+        self.public = os.path.join(self.data, "public")
+        os.makedirs(self.public, exist_ok=True)
         self.args = list(args)
         if access_log and not any(a == "--access-log" or a.startswith("--access-log=")
                                   for a in self.args):
@@ -250,6 +254,7 @@ class Server:
         self.fingerprint = None
         self.cert = None
         self.version = None
+        self.admin_password = None  # set by start() when the server created user admin
         self.stdout_path = os.path.join(self.root, "server.stdout")
         self.stderr_path = os.path.join(self.root, "server.stderr")
         self.stopped = False
@@ -287,7 +292,10 @@ class Server:
         for line in lines:
             m = LISTEN_RE.match(line)
             f = FINGERPRINT_RE.match(line)
-            if m:
+            a = ADMIN_RE.match(line)
+            if a:
+                self.admin_password = a.group(1)
+            elif m:
                 self.version = m.group(1)
                 if m.group(2) == "https":
                     self.tls_port = int(m.group(3))
@@ -402,7 +410,8 @@ class Server:
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
     def path(self, rel):
-        return os.path.join(self.files, rel)
+        """Where the file served at /public/REL lives."""
+        return os.path.join(self.public, rel)
 
     def put_file(self, rel, data, mtime=None):
         return write_file(self.path(rel), data, mtime)
@@ -418,7 +427,7 @@ class Server:
 
 
 def start_server(binary, files=None, args=(), **kw):
-    """Start a server whose files folder holds files {relpath: bytes}."""
+    """Start a server whose public folder holds files {relpath: bytes}."""
     srv = Server(binary, args=args, **kw)
     for rel, data in (files or {}).items():
         srv.put_file(rel, data)

@@ -28,13 +28,14 @@ def test(binary):
         with srv.connect() as c:
             local_port = c.sock.getsockname()[1]
             reqs = [
-                ("GET", "/f.bin", {}, 200, len(data)),
-                ("HEAD", "/f.bin", {}, 200, 0),
-                ("GET", "/missing.txt", {}, 404, None),
-                ("GET", "/f.bin", {"Range": "bytes=0-99"}, 206, 100),
-                ("GET", "/f.bin?a=1&b=%20", {}, 200, len(data)),
-                ("GET", "/f.bin", {"If-None-Match": "*"}, 304, 0),
-                ("DELETE", "/f.bin", {}, 405, None),
+                ("GET", "/public/f.bin", {}, 200, len(data)),
+                ("HEAD", "/public/f.bin", {}, 200, 0),
+                ("GET", "/public/missing.txt", {}, 404, None),
+                ("GET", "/", {}, 303, None),
+                ("GET", "/public/f.bin", {"Range": "bytes=0-99"}, 206, 100),
+                ("GET", "/public/f.bin?a=1&b=%20", {}, 200, len(data)),
+                ("GET", "/public/f.bin", {"If-None-Match": "*"}, 304, 0),
+                ("DELETE", "/public/f.bin", {}, 405, None),
             ]
             for m, p, h, st, _ in reqs:
                 r = c.request(m, p, h)
@@ -73,10 +74,10 @@ def test(binary):
                   args=["--access-log", log_path])
     with srv2.start():
         with srv2.connect() as c:
-            c.request("GET", "/dir/x.txt")
+            c.request("GET", "/public/dir/x.txt")
     after = open(log_path).read().splitlines()
     check_eq(len(after), before + 1, "lines after a second server (append) and exit")
-    check(after and after[-1].split(" ")[2:5] == ["GET", "/dir/x.txt", "200"],
+    check(after and after[-1].split(" ")[2:5] == ["GET", "/public/dir/x.txt", "200"],
           "last line %r" % (after[-1:] or ""))
 
     # '-' logs to stderr; 'off' logs nothing.
@@ -84,15 +85,15 @@ def test(binary):
     srv3.put_file("f.bin", data)
     with srv3.start():
         with srv3.connect() as c:
-            c.request("GET", "/f.bin")
-    check(any(LINE_RE.match(ln) and " GET /f.bin 200 12345 " in ln
+            c.request("GET", "/public/f.bin")
+    check(any(LINE_RE.match(ln) and " GET /public/f.bin 200 12345 " in ln
               for ln in srv3.stderr_text().splitlines()),
           "--access-log - : no line on stderr:\n" + srv3.stderr_tail(10))
     srv4 = Server(binary, args=["--access-log", "off"])
     srv4.put_file("f.bin", data)
     with srv4.start():
         with srv4.connect() as c:
-            c.request("GET", "/f.bin")
+            c.request("GET", "/public/f.bin")
     check(not any(LINE_RE.match(ln) for ln in srv4.stderr_text().splitlines()),
           "--access-log off still logged:\n" + srv4.stderr_tail(10))
     check(not os.path.exists(os.path.join(os.getcwd(), "off")), "--access-log off made a file")

@@ -66,20 +66,30 @@ def test(binary):
         check(err.strip() != "", "%s: no message on stderr" % what)
         check("listening" not in out, "%s: started listening" % what)
 
-    # serve: the listening line, DATA/files created when missing, exit 0 on SIGTERM.
+    # serve: the listening line, DATA/public and DATA/files created when missing, user admin
+    # created with a password printed before the listening lines, exit 0 on SIGTERM.
     root = tempdir()
     data = os.path.join(root, "new", "data")
     srv = Server(binary, root=root, data=data)
-    # Server() pre-creates DATA/files for the other tests; undo that to see serve create it.
-    os.rmdir(srv.files)
+    # Server() pre-creates DATA/public for the other tests; undo that to see serve create it.
+    os.rmdir(srv.public)
     os.rmdir(data)
     os.rmdir(os.path.dirname(data))
     with srv.start():
         check_eq(srv.version, "0.1.0", "version in the listening line")
         check(0 < srv.port < 65536, "port %d in the listening line" % srv.port)
-        check(os.path.isdir(srv.files), "serve creates DATA/files")
+        check(os.path.isdir(srv.public), "serve creates DATA/public")
+        check(os.path.isdir(os.path.join(data, "files")), "serve creates DATA/files")
         with open(srv.stdout_path) as f:
             out = f.read()
+        check(srv.admin_password is not None and len(srv.admin_password) >= 16,
+              "a fresh data folder gets user admin with a printed password: %r" % out)
+        admin = re.search(r"^created user admin with password \S+ \(shown only now; change it "
+                          r"with 'fastfile user passwd admin --data (.*)'\)$", out, re.M)
+        listen = re.search(r"listening on", out)
+        check(admin and listen and admin.start() < listen.start(),
+              "the admin password line comes before the listening lines: %r" % out)
+        check(admin and admin.group(1) == data, "the admin line names the data folder: %r" % out)
         for scheme in ("https", "http"):
             check(re.search(r"^fastfile 0\.1\.0 listening on %s://127\.0\.0\.1:\d+/ \(data: .*\)$"
                             % scheme, out, re.M), "%s listening line: %r" % (scheme, out))
@@ -88,6 +98,8 @@ def test(binary):
         with srv.connect() as c:
             r = c.request("GET", "/nothing-here")
             check_eq(r.status, 404, "GET on an empty server")
+            r = c.request("GET", "/public/nothing-here")
+            check_eq(r.status, 404, "GET of a missing public file on an empty server")
 
     # Two servers on port 0 get different ports.
     with Server(binary).start() as a, Server(binary).start() as b:

@@ -31,25 +31,25 @@ def test(binary):
             rel = "d%d/sub/f%d.txt" % (d, i)
             bodies[rel] = os.urandom(100 + d * 16 + i)
             srv.put_file(rel, bodies[rel])
-    os.symlink("/etc/hostname", os.path.join(srv.files, "d0", "escape"))
-    os.symlink("sub/f1.txt", os.path.join(srv.files, "d1", "inside"))
+    os.symlink("/etc/hostname", os.path.join(srv.public, "d0", "escape"))
+    os.symlink("sub/f1.txt", os.path.join(srv.public, "d1", "inside"))
     with srv.start():
         if not drop_dentries():
             skip("cannot drop the dentry cache (needs root): the io_uring open path is not reached")
         with srv.connect() as c:
             for rel, body in bodies.items():
-                r = c.request("GET", "/" + rel)
-                check_eq(r.status, 200, "GET /%s status" % rel)
-                check(r.body == body, "GET /%s body" % rel)
+                r = c.request("GET", "/public/" + rel)
+                check_eq(r.status, 200, "GET /public/%s status" % rel)
+                check(r.body == body, "GET /public/%s body" % rel)
             drop_dentries()
-            r = c.request("GET", "/d0/escape")
+            r = c.request("GET", "/public/d0/escape")
             check_eq(r.status, 404, "absolute symlink out, cold")
             drop_dentries()
-            r = c.request("GET", "/d1/inside")
+            r = c.request("GET", "/public/d1/inside")
             check_eq(r.status, 200, "relative symlink in, cold")
             check(r.body == bodies["d1/sub/f1.txt"], "relative symlink body")
             drop_dentries()
-            r = c.request("GET", "/d2/sub/missing.txt")
+            r = c.request("GET", "/public/d2/sub/missing.txt")
             check_eq(r.status, 404, "missing file, cold")
         check(wait_until(lambda: "event=open_async" in srv.stderr_text(), 3),
               "the server never took the io_uring open path")

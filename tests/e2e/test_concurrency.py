@@ -26,7 +26,8 @@ async def one_conn(i, port, files, names, ready, go, stats):
         for j in range(N_REQ):
             name = names[(i + j) % len(names)]
             method = "HEAD" if (i + j) % 13 == 0 else "GET"
-            writer.write(("%s /%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" % (method, name)).encode())
+            writer.write(("%s /public/%s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                          % (method, name)).encode())
             head = await reader.readuntil(b"\r\n\r\n")
             lines = head.split(b"\r\n")
             status = int(lines[0].split()[1])
@@ -94,7 +95,7 @@ def test(binary):
         check(srv.alive(), "server died under load")
 
         with srv.connect() as c:
-            r = c.request("GET", "/k64.bin")
+            r = c.request("GET", "/public/k64.bin")
             check(r.status == 200 and r.body == files["k64.bin"], "GET after the load: %r" % r)
 
 

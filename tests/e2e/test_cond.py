@@ -15,7 +15,7 @@ def test(binary):
     srv = Server(binary)
     srv.put_file("c.txt", data, mtime=MTIME)
     with srv.start():
-        url = srv.url("/c.txt")
+        url = srv.url("/public/c.txt")
         st, blocks, _ = curl_get(url)
         check_eq(st, 200, "plain GET")
         etag = blocks[-1].header("etag")
@@ -25,7 +25,7 @@ def test(binary):
 
         def req(headers, want, what, method="GET"):
             with srv.connect() as c:
-                r = c.request(method, "/c.txt", headers)
+                r = c.request(method, "/public/c.txt", headers)
             check_eq(r.status, want, "%s %s status" % (method, what))
             if want == 200 and method == "GET":
                 check(r.body == data, "%s: body differs" % what)
@@ -88,11 +88,11 @@ def test(binary):
 
         # 304 keeps the connection; so does 412 unless the server says it closes
         with section("412/304 on one connection"), srv.connect() as c:
-            r1 = c.request("GET", "/c.txt", {"If-None-Match": etag})
-            r2 = c.request("GET", "/c.txt", {"If-Match": '"nope"'})
+            r1 = c.request("GET", "/public/c.txt", {"If-None-Match": etag})
+            r2 = c.request("GET", "/public/c.txt", {"If-Match": '"nope"'})
             check_eq((r1.status, r2.status), (304, 412), "304 then 412 on one connection")
             if "close" not in r2.conn_tokens():
-                r3 = c.request("GET", "/c.txt")
+                r3 = c.request("GET", "/public/c.txt")
                 check_eq((r3.status, r3.body == data), (200, True), "200 after 304 and 412")
 
         # Rewrites change the ETag: same size new mtime, new size, new inode.
@@ -104,7 +104,7 @@ def test(binary):
         os.utime(path, (MTIME + 10, MTIME + 10))
         for what, newdata in (("same size, new content and mtime", data2),):
             with srv.connect() as c:
-                r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
+                r = c.request("GET", "/public/c.txt", {"If-None-Match": etags[-1]})
             check_eq(r.status, 200, "If-None-Match old etag after rewrite (%s)" % what)
             check(r.body == newdata, "new content served after rewrite (%s)" % what)
             check(r.header("etag") not in etags, "ETag unchanged after rewrite (%s): %r"
@@ -115,7 +115,7 @@ def test(binary):
         time.sleep(0.05)
         os.utime(path, None)
         with section("Same size and content, only mtime changes (a"), srv.connect() as c:
-            r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
+            r = c.request("GET", "/public/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after touch")
         check(r.header("etag") not in etags, "ETag unchanged after touch: %r" % r.header("etag"))
         etags.append(r.header("etag"))
@@ -126,7 +126,7 @@ def test(binary):
             f.write(b"more\n")
         os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
         with section("New size (append, mtime set back to the old"), srv.connect() as c:
-            r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
+            r = c.request("GET", "/public/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after append")
         check(r.header("etag") not in etags, "ETag unchanged after append: %r" % r.header("etag"))
         check_eq(r.header("content-length"), str(st.st_size + 5), "Content-Length after append")
@@ -140,13 +140,13 @@ def test(binary):
         os.utime(tmp, ns=(st.st_atime_ns, st.st_mtime_ns))
         os.rename(tmp, path)
         with section("Replaced by rename (new inode), same size and"), srv.connect() as c:
-            r = c.request("GET", "/c.txt", {"If-None-Match": etags[-1]})
+            r = c.request("GET", "/public/c.txt", {"If-None-Match": etags[-1]})
         check_eq(r.status, 200, "If-None-Match old etag after replace by rename")
         check(r.header("etag") not in etags, "ETag unchanged after replace (new inode): %r"
               % r.header("etag"))
         # and If-Match with the old one now fails
         with section("and If-Match with the old one now fails"), srv.connect() as c:
-            r = c.request("GET", "/c.txt", {"If-Match": etags[0]})
+            r = c.request("GET", "/public/c.txt", {"If-Match": etags[0]})
         check_eq(r.status, 412, "If-Match with the first ETag after all rewrites")
 
 

@@ -19,7 +19,7 @@ def dribble(srv, results):
     """One byte per second of an endless head; report when and how the server ended it."""
     s = socket.create_connection(("127.0.0.1", srv.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    msg = b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
+    msg = b"GET /public/hello.txt HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 200
     t0 = time.monotonic()
     got = b""
     closed_at = None
@@ -54,7 +54,7 @@ def dribble(srv, results):
 
 def keepalive_idle(srv, results):
     with srv.connect() as c:
-        r = c.request("GET", "/hello.txt")
+        r = c.request("GET", "/public/hello.txt")
         t0 = time.monotonic()
         closed = c.wait_closed(KA_T + 10)
         results["ka"] = (r.status, time.monotonic() - t0 if closed else None, bytes(c.buf))
@@ -63,11 +63,11 @@ def keepalive_idle(srv, results):
 def keepalive_in_time(srv, results):
     """A second request sent before the keep-alive deadline is served."""
     with srv.connect() as c:
-        r1 = c.request("GET", "/hello.txt")
+        r1 = c.request("GET", "/public/hello.txt")
         time.sleep(KA_T * 0.4)
-        r2 = c.request("GET", "/hello.txt")
+        r2 = c.request("GET", "/public/hello.txt")
         time.sleep(KA_T * 0.4)
-        r3 = c.request("GET", "/hello.txt")
+        r3 = c.request("GET", "/public/hello.txt")
         results["ka_in_time"] = (r1.status, r2.status, r3.status)
 
 
@@ -94,7 +94,7 @@ def silent(srv, results):
 def slow_in_time(srv, results):
     """A head sent in 3 pieces over ~1.5 s (inside the 3 s deadline) is served."""
     with srv.connect() as c:
-        for piece in (b"GET /hello.txt HT", b"TP/1.1\r\nHost: x\r\n", b"\r\n"):
+        for piece in (b"GET /public/hello.txt HT", b"TP/1.1\r\nHost: x\r\n", b"\r\n"):
             c.send(piece)
             time.sleep(0.7)
         r = c.read_response()
@@ -106,12 +106,12 @@ def second_head_deadline(srv, results):
     first: a second head dribbled one byte per 0.5 s is cut off too."""
     s = socket.create_connection(("127.0.0.1", srv.port))
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /public/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
     time.sleep(0.2)
     first = s.recv(65536)
     t0 = time.monotonic()
     closed_at = None
-    msg = b"GET /hello.txt HTTP/1.1\r\nX-Slow: " + b"b" * 200
+    msg = b"GET /public/hello.txt HTTP/1.1\r\nX-Slow: " + b"b" * 200
     for i in range(len(msg)):
         try:
             s.send(msg[i:i + 1])
@@ -135,7 +135,8 @@ def second_head_deadline(srv, results):
 
 def stalled_body(srv, results):
     with srv.connect() as c:
-        c.send(b"GET /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
+        c.send(b"GET /public/hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n"
+               b"0123456789")
         t0 = time.monotonic()
         closed = c.wait_closed(BODY_T + 10)
         results["body"] = (time.monotonic() - t0 if closed else None, bytes(c.buf))
@@ -211,7 +212,7 @@ def test(binary):
 
         # The server still answers.
         with section("The server still answers"), srv.connect() as c:
-            r = c.request("GET", "/hello.txt")
+            r = c.request("GET", "/public/hello.txt")
             check(r.status == 200 and r.body == b"hello\n", "health check after deadlines")
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""GET and HEAD of files with curl and raw sockets: status, headers, bytes; 404, 405, 501."""
+"""GET and HEAD of files in DATA/public at /public/... with curl and raw sockets: status,
+headers, bytes; 404, 405, 501; / sends browsers to /login."""
 import os
 import re
 import time
@@ -75,41 +76,44 @@ def test(binary):
         # curl GET and HEAD of every file
         for name in sorted(TYPES):
             data = files[name]
-            st, blocks, body = curl_get(srv.url("/" + name))
-            check_eq(st, 200, "curl GET /%s status" % name)
-            check(body == data, "curl GET /%s body differs (%d bytes, want %d)"
+            st, blocks, body = curl_get(srv.url("/public/" + name))
+            check_eq(st, 200, "curl GET /public/%s status" % name)
+            check(body == data, "curl GET /public/%s body differs (%d bytes, want %d)"
                   % (name, len(body), len(data)))
             if blocks:
-                check_eq(blocks[-1].version, "HTTP/1.1", "GET /%s response version" % name)
+                check_eq(blocks[-1].version, "HTTP/1.1", "GET /public/%s response version" % name)
                 check_file_headers(blocks[-1], name, data, "GET")
-            st, hblocks, hbody = curl_get(srv.url("/" + name), method="HEAD")
-            check_eq(st, 200, "curl HEAD /%s status" % name)
+            st, hblocks, hbody = curl_get(srv.url("/public/" + name), method="HEAD")
+            check_eq(st, 200, "curl HEAD /public/%s status" % name)
             if hblocks and blocks:
                 check_file_headers(hblocks[-1], name, data, "HEAD")
                 check_eq(hblocks[-1].header("etag"), blocks[-1].header("etag"),
-                         "HEAD and GET /%s ETag" % name)
+                         "HEAD and GET /public/%s ETag" % name)
                 check_eq(hblocks[-1].header("content-type"), blocks[-1].header("content-type"),
-                         "HEAD and GET /%s Content-Type" % name)
+                         "HEAD and GET /public/%s Content-Type" % name)
 
         # The ETag differs between different files.
         etags = set()
         with section("The ETag differs between different files"), srv.connect() as c:
             for name in sorted(TYPES):
-                etags.add(c.request("HEAD", "/" + name).header("etag"))
+                etags.add(c.request("HEAD", "/public/" + name).header("etag"))
         check_eq(len(etags), len(TYPES), "distinct ETags for distinct files")
 
         # Encoded names and a query string.
-        st, _, body = curl_get(srv.url("/a%20b.txt"))
-        check(st == 200 and body == files["a b.txt"], "GET /a%%20b.txt: %d %r" % (st, body[:50]))
-        st, _, body = curl_get(srv.url("/hello.txt?x=1&y=2"))
+        st, _, body = curl_get(srv.url("/public/a%20b.txt"))
+        check(st == 200 and body == files["a b.txt"],
+              "GET /public/a%%20b.txt: %d %r" % (st, body[:50]))
+        st, _, body = curl_get(srv.url("/public/hello.txt?x=1&y=2"))
         check(st == 200 and body == files["hello.txt"], "GET with a query string: %d" % st)
-        st, _, body = curl_get(srv.url("/hello%2Etxt"))
-        check(st == 200 and body == files["hello.txt"], "GET /hello%%2Etxt: %d" % st)
+        st, _, body = curl_get(srv.url("/public/hello%2Etxt"))
+        check(st == 200 and body == files["hello.txt"], "GET /public/hello%%2Etxt: %d" % st)
+        st, _, body = curl_get(srv.url("/%70ublic/hello.txt"))
+        check(st == 200 and body == files["hello.txt"], "GET /%%70ublic/hello.txt: %d" % st)
 
         # HEAD over a raw socket: no body bytes may follow; the next response parses cleanly.
         with section("HEAD over a raw socket: no body bytes may follow"), srv.connect() as c:
-            c.send(b"HEAD /image.png HTTP/1.1\r\nHost: x\r\n\r\n"
-                   b"GET /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+            c.send(b"HEAD /public/image.png HTTP/1.1\r\nHost: x\r\n\r\n"
+                   b"GET /public/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n")
             r1 = c.read_response("HEAD")
             check_eq(r1.status, 200, "raw HEAD status")
             check_eq(r1.header("content-length"), str(len(files["image.png"])),
@@ -118,25 +122,35 @@ def test(binary):
             check_eq((r2.status, r2.body), (200, files["hello.txt"]),
                      "GET after HEAD on the same connection (HEAD must send no body)")
 
-        # 404s: missing file, missing folder, folders (with and without slash), root.
-        for path in ("/missing.txt", "/nope/nothing.txt", "/sub", "/sub/", "/", "/hello.txt/",
-                     "/hello.txt/x"):
+        # 404s: missing file, missing folder, folders (with and without slash), the public
+        # folder itself; and paths outside /public/, where the files are not (any more).
+        for path in ("/public/missing.txt", "/public/nope/nothing.txt", "/public/sub",
+                     "/public/sub/", "/public/", "/public", "/public/hello.txt/",
+                     "/public/hello.txt/x", "/hello.txt", "/sub/inner.txt", "/missing.txt",
+                     "/publicx/hello.txt", "/files/hello.txt"):
             st, blocks, body = curl_get(srv.url(path))
             check_eq(st, 404, "GET %s status" % path)
             st, blocks, body = curl_get(srv.url(path), method="HEAD")
             check_eq(st, 404, "HEAD %s status" % path)
 
+        # The root sends browsers to the login page.
+        for method in ("GET", "HEAD"):
+            with section("%s / redirects to /login" % method), srv.connect() as c:
+                r = c.request(method, "/")
+                check_eq(r.status, 303, "%s / status" % method)
+                check_eq(r.header("location"), "/login", "%s / Location" % method)
+
         # 405 with Allow for methods we know but do not support.
         for m in ("PUT", "POST", "DELETE", "OPTIONS", "PROPFIND", "MKCOL", "PATCH", "COPY",
                   "MOVE", "LOCK", "UNLOCK", "PROPPATCH", "TRACE"):
             with srv.connect() as c:
-                c.send(("%s /hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n" % m)
-                       .encode())
+                c.send(("%s /public/hello.txt HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                        "\r\n" % m).encode())
                 r = c.read_response(m)
-            check_eq(r.status, 405, "%s /hello.txt status" % m)
+            check_eq(r.status, 405, "%s /public/hello.txt status" % m)
             allow = {t.strip().upper() for t in (r.header("allow") or "").split(",") if t.strip()}
             check_eq(allow, {"GET", "HEAD"}, "%s 405 Allow header %r" % (m, r.header("allow")))
-        st, blocks, _ = curl_get(srv.url("/hello.txt"), method="DELETE")
+        st, blocks, _ = curl_get(srv.url("/public/hello.txt"), method="DELETE")
         check_eq(st, 405, "curl -X DELETE status")
         if blocks:
             check(blocks[-1].has("allow"), "curl -X DELETE: 405 without Allow")
@@ -144,14 +158,14 @@ def test(binary):
         # 501 for methods nobody knows.
         for m in ("FOO", "BREW", "GETT", "get"):
             with srv.connect() as c:
-                c.send(("%s /hello.txt HTTP/1.1\r\nHost: x\r\n\r\n" % m).encode())
+                c.send(("%s /public/hello.txt HTTP/1.1\r\nHost: x\r\n\r\n" % m).encode())
                 r = c.read_response(m)
-            check_eq(r.status, 501, "%s /hello.txt status" % m)
-        st, _, _ = curl_get(srv.url("/hello.txt"), method="FROBNICATE")
+            check_eq(r.status, 501, "%s /public/hello.txt status" % m)
+        st, _, _ = curl_get(srv.url("/public/hello.txt"), method="FROBNICATE")
         check_eq(st, 501, "curl -X FROBNICATE status")
 
         # Still serving after all that.
-        st, _, body = curl_get(srv.url("/hello.txt"))
+        st, _, body = curl_get(srv.url("/public/hello.txt"))
         check(st == 200 and body == files["hello.txt"], "GET after error responses: %d" % st)
 
 

@@ -63,7 +63,7 @@ def test(binary):
         srv = Server(binary, args=args)
         os.link(src, srv.path("big.bin"))  # same bytes, no copy
         with srv.start():
-            st, n, d, dt = curl_sha(srv.url("/big.bin"))
+            st, n, d, dt = curl_sha(srv.url("/public/big.bin"))
             check_eq(st, 200, "%s: status" % label)
             check_eq(n, SIZE, "%s: bytes received" % label)
             check_eq(d, digest, "%s: sha256" % label)
@@ -72,7 +72,7 @@ def test(binary):
             if label == "default":
                 # A range in the middle (96 MiB + 1 .. 96 MiB + 4 MiB - 1).
                 lo, hi = (96 << 20) + 1, (100 << 20) - 1
-                st, n, d, _ = curl_sha(srv.url("/big.bin"), ["-r", "%d-%d" % (lo, hi)])
+                st, n, d, _ = curl_sha(srv.url("/public/big.bin"), ["-r", "%d-%d" % (lo, hi)])
                 check_eq(st, 206, "large range status")
                 check_eq(n, hi - lo + 1, "large range length")
                 check_eq(d, hashlib.sha256(mid[1:]).hexdigest(), "large range sha256")
@@ -81,7 +81,7 @@ def test(binary):
                 results = [None] * 4
 
                 def dl(i):
-                    results[i] = curl_sha(srv.url("/big.bin"))
+                    results[i] = curl_sha(srv.url("/public/big.bin"))
 
                 ts = [threading.Thread(target=dl, args=(i,)) for i in range(4)]
                 for t in ts:

@@ -1,79 +1,82 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Malformed requests, each on a fresh connection: the right 4xx/5xx, then the connection is
-closed and nothing else is answered. Request smuggling (CL.TE, TE.CL and friends) must never
+closed and nothing else is answered (the requests name a file in DATA/public, served at
+/public/). Request smuggling (CL.TE, TE.CL and friends) must never
 produce a second response."""
 from ffharness import Server, check, check_eq, main, read_all_responses
 
 H = b"Host: x\r\n"
-NEXT = b"GET /secret.txt HTTP/1.1\r\nHost: x\r\n\r\n"  # a smuggled request
+NEXT = b"GET /public/secret.txt HTTP/1.1\r\nHost: x\r\n\r\n"  # a smuggled request
 
 CASES = [
     # (name, raw bytes, expected status)
-    ("CL and TE", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("CL and TE", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
-    ("TE and CL", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("TE and CL", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n", 400),
-    ("duplicate CL same value", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("duplicate CL same value", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Content-Length: 3\r\nContent-Length: 3\r\n\r\nabc", 400),
-    ("duplicate CL different", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("duplicate CL different", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Content-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
-    ("CL list", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 3, 3\r\n\r\nabc", 400),
-    ("CL not a number", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: abc\r\n\r\n", 400),
-    ("CL negative", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n", 400),
-    ("CL plus sign", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: +3\r\n\r\nabc", 400),
-    ("CL hex", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0x3\r\n\r\nabc", 400),
-    ("CL empty", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: \r\n\r\n", 400),
-    ("CL overflow", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("CL list", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: 3, 3\r\n\r\nabc", 400),
+    ("CL not a number", b"GET /public/a.txt HTTP/1.1\r\n" + H +
+     b"Content-Length: abc\r\n\r\n", 400),
+    ("CL negative", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: -1\r\n\r\n", 400),
+    ("CL plus sign", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: +3\r\n\r\nabc", 400),
+    ("CL hex", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0x3\r\n\r\nabc", 400),
+    ("CL empty", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: \r\n\r\n", 400),
+    ("CL overflow", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Content-Length: 99999999999999999999999999\r\n\r\n", 400),
-    ("bare LF line ends", b"GET /a.txt HTTP/1.1\nHost: x\n\n", 400),
-    ("bare LF after a header", b"GET /a.txt HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n", 400),
-    ("bare CR in a value", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n", 400),
-    ("bare CR line end", b"GET /a.txt HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n", 400),
-    ("bare CR in request line", b"GET /a.txt\rHTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("obs-fold space", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A: a\r\n b\r\n\r\n", 400),
-    ("obs-fold tab", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A: a\r\n\tb\r\n\r\n", 400),
-    ("whitespace before first header", b"GET /a.txt HTTP/1.1\r\n Host: x\r\n\r\n", 400),
-    ("bad chunk size", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("bare LF line ends", b"GET /public/a.txt HTTP/1.1\nHost: x\n\n", 400),
+    ("bare LF after a header", b"GET /public/a.txt HTTP/1.1\r\nHost: x\nX-A: b\r\n\r\n", 400),
+    ("bare CR in a value", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-A: a\rb\r\n\r\n", 400),
+    ("bare CR line end", b"GET /public/a.txt HTTP/1.1\r\nHost: x\rX-A: b\r\n\r\n", 400),
+    ("bare CR in request line", b"GET /public/a.txt\rHTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("obs-fold space", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-A: a\r\n b\r\n\r\n", 400),
+    ("obs-fold tab", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-A: a\r\n\tb\r\n\r\n", 400),
+    ("whitespace before first header", b"GET /public/a.txt HTTP/1.1\r\n Host: x\r\n\r\n", 400),
+    ("bad chunk size", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 400),
-    ("negative chunk size", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("negative chunk size", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", 400),
-    ("chunk size overflow", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("chunk size overflow", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\n\r\nfffffffffffffffffffff\r\nhello\r\n0\r\n\r\n", 400),
-    ("chunk without CRLF after data", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("chunk without CRLF after data", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n", 400),
-    ("NUL in a header value", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\n\r\n", 400),
-    ("NUL in the target", b"GET /a\x00.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("NUL in a header name", b"GET /a.txt HTTP/1.1\r\n" + H + b"X\x00A: b\r\n\r\n", 400),
-    ("space before colon", b"GET /a.txt HTTP/1.1\r\nHost : x\r\n\r\n", 400),
-    ("tab before colon", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-A\t: b\r\n\r\n", 400),
-    ("no colon", b"GET /a.txt HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n", 400),
-    ("empty header name", b"GET /a.txt HTTP/1.1\r\n" + H + b": value\r\n\r\n", 400),
-    ("missing Host in 1.1", b"GET /a.txt HTTP/1.1\r\n\r\n", 400),
-    ("two Hosts", b"GET /a.txt HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
+    ("NUL in a header value", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-A: a\x00b\r\n\r\n", 400),
+    ("NUL in the target", b"GET /public/a\x00.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("NUL in a header name", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X\x00A: b\r\n\r\n", 400),
+    ("space before colon", b"GET /public/a.txt HTTP/1.1\r\nHost : x\r\n\r\n", 400),
+    ("tab before colon", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-A\t: b\r\n\r\n", 400),
+    ("no colon", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"NoColonHere\r\n\r\n", 400),
+    ("empty header name", b"GET /public/a.txt HTTP/1.1\r\n" + H + b": value\r\n\r\n", 400),
+    ("missing Host in 1.1", b"GET /public/a.txt HTTP/1.1\r\n\r\n", 400),
+    ("two Hosts", b"GET /public/a.txt HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400),
     ("garbage request line", b"HELLO\r\n" + H + b"\r\n", 400),
-    ("extra token in request line", b"GET /a.txt HTTP/1.1 extra\r\n" + H + b"\r\n", 400),
-    ("two spaces in request line", b"GET  /a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("lower-case version", b"GET /a.txt http/1.1\r\n" + H + b"\r\n", 400),
-    ("bad char in method", b"G(T /a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("target not origin-form", b"GET a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("space in target", b"GET /a b.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
-    ("control char in target", b"GET /a\x01.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("extra token in request line", b"GET /public/a.txt HTTP/1.1 extra\r\n" + H + b"\r\n", 400),
+    ("two spaces in request line", b"GET  /public/a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("lower-case version", b"GET /public/a.txt http/1.1\r\n" + H + b"\r\n", 400),
+    ("bad char in method", b"G(T /public/a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("target not origin-form", b"GET public/a.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("space in target", b"GET /public/a b.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
+    ("control char in target", b"GET /public/a\x01.txt HTTP/1.1\r\n" + H + b"\r\n", 400),
     # RFC 9112 §6.3 item 4: chunked not the final coding of a request is a MUST 400 (the body
     # length cannot be known), even when the coding is unknown; an unknown coding before a
     # final chunked is 501 (§6.1).
-    ("TE gzip alone", b"GET /a.txt HTTP/1.1\r\n" + H + b"Transfer-Encoding: gzip\r\n\r\n", 400),
-    ("TE unknown coding alone", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("TE gzip alone", b"GET /public/a.txt HTTP/1.1\r\n" + H +
+     b"Transfer-Encoding: gzip\r\n\r\n", 400),
+    ("TE unknown coding alone", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: foo\r\n\r\n", 400),
-    ("TE gzip, chunked", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("TE gzip, chunked", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
-    ("TE foo then chunked", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("TE foo then chunked", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: foo\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 501),
-    ("TE chunked twice", b"GET /a.txt HTTP/1.1\r\n" + H +
+    ("TE chunked twice", b"GET /public/a.txt HTTP/1.1\r\n" + H +
      b"Transfer-Encoding: chunked, chunked\r\n\r\n0\r\n\r\n", 400),
-    ("HTTP/2.0 request line", b"GET /a.txt HTTP/2.0\r\n" + H + b"\r\n", 505),
-    ("HTTP/3.0 request line", b"GET /a.txt HTTP/3.0\r\n" + H + b"\r\n", 505),
-    ("HTTP/0.9 version", b"GET /a.txt HTTP/0.9\r\n" + H + b"\r\n", 505),
+    ("HTTP/2.0 request line", b"GET /public/a.txt HTTP/2.0\r\n" + H + b"\r\n", 505),
+    ("HTTP/3.0 request line", b"GET /public/a.txt HTTP/3.0\r\n" + H + b"\r\n", 505),
+    ("HTTP/0.9 version", b"GET /public/a.txt HTTP/0.9\r\n" + H + b"\r\n", 505),
 ]
 
 
@@ -105,56 +108,58 @@ def test(binary):
 
         # Limits: target over --max-url (default 8192), head over --max-head (default 16384),
         # more fields than --max-headers (20 here).
-        expect("target too long", b"GET /" + b"a" * 9000 + b" HTTP/1.1\r\n" + H + b"\r\n", 414)
-        expect("head too long", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 17000 +
+        expect("target too long", b"GET /public/" + b"a" * 9000 + b" HTTP/1.1\r\n" + H + b"\r\n",
+               414)
+        expect("head too long", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 17000 +
                b"\r\n\r\n", 431)
-        expect("head too long, many fields", b"GET /a.txt HTTP/1.1\r\n" + H +
+        expect("head too long, many fields", b"GET /public/a.txt HTTP/1.1\r\n" + H +
                b"".join(b"X-F%d: %s\r\n" % (i, b"v" * 900) for i in range(19)) + b"\r\n", 431)
-        expect("too many headers", b"GET /a.txt HTTP/1.1\r\n" + H +
+        expect("too many headers", b"GET /public/a.txt HTTP/1.1\r\n" + H +
                b"".join(b"X-F%d: v\r\n" % i for i in range(25)) + b"\r\n", 431)
         # head too long without ever ending: the server must answer without waiting for the end
         with srv.connect() as c:
-            c.send(b"GET /a.txt HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 40000)
+            c.send(b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-Big: " + b"b" * 40000)
             rs, rest, closed = read_all_responses(c, timeout=5)
             check(rs and rs[0].status == 431, "unterminated 40 KB head: %r" % rs)
             check(closed, "unterminated 40 KB head: not closed")
         with srv.connect() as c:
-            c.send(b"GET /" + b"a" * 20000)
+            c.send(b"GET /public/" + b"a" * 20000)
             rs, rest, closed = read_all_responses(c, timeout=5)
             check(rs and rs[0].status in (414, 431), "unterminated 20 KB target: %r" % rs)
             check(closed, "unterminated 20 KB target: not closed")
 
         # Within the limits: fine.
         with srv.connect() as c:
-            r = c.request("GET", "/a.txt", [("X-F%d" % i, "v") for i in range(18)])
+            r = c.request("GET", "/public/a.txt", [("X-F%d" % i, "v") for i in range(18)])
             check_eq(r.status, 200, "19 header fields with --max-headers 20")
-            r = c.request("GET", "/a.txt?" + "q" * 8000)
-            check_eq(r.status, 200, "8013-byte target (query) with --max-url 8192")
+            target = "/public/a.txt?" + "q" * 8000
+            r = c.request("GET", target)
+            check_eq(r.status, 200, "%d-byte target (query) with --max-url 8192" % len(target))
 
         # Smuggling: whatever the server answers, never two responses, never the secret.
         smuggle = [
-            ("CL.TE", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("CL.TE", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Content-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + NEXT),
-            ("TE.CL", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("TE.CL", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n"
              b"%x\r\n" % len(NEXT) + NEXT + b"\r\n0\r\n\r\n"),
-            ("TE.TE obfuscated", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("TE.TE obfuscated", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding: chunked\r\nTransfer-Encoding: x\r\n\r\n0\r\n\r\n" + NEXT),
-            ("TE with space before colon", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("TE with space before colon", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding : chunked\r\nContent-Length: 5\r\n\r\n0\r\n\r\n" + NEXT),
-            ("TE xchunked", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("TE xchunked", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding: xchunked\r\n\r\n0\r\n\r\n" + NEXT),
-            ("TE chunked not last", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("TE chunked not last", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding: chunked, identity\r\n\r\n0\r\n\r\n" + NEXT),
-            ("TE in HTTP/1.0", b"GET /a.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
+            ("TE in HTTP/1.0", b"GET /public/a.txt HTTP/1.0\r\nTransfer-Encoding: chunked\r\n"
              b"Content-Length: 5\r\n\r\n0\r\n\r\n" + NEXT),
-            ("CL with obs-fold", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0\r\n"
+            ("CL with obs-fold", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0\r\n"
              b" 44\r\n\r\n" + NEXT),
-            ("CL duplicate", b"GET /a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0\r\n"
+            ("CL duplicate", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"Content-Length: 0\r\n"
              b"Content-Length: 44\r\n\r\n" + NEXT),
-            ("bare LF separating requests", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("bare LF separating requests", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"X: y\n\n" + NEXT),
-            ("chunk ext with bare LF", b"GET /a.txt HTTP/1.1\r\n" + H +
+            ("chunk ext with bare LF", b"GET /public/a.txt HTTP/1.1\r\n" + H +
              b"Transfer-Encoding: chunked\r\n\r\n2;x\nzz\r\n0\r\n\r\n" + NEXT),
         ]
         for name, raw in smuggle:
@@ -173,7 +178,7 @@ def test(binary):
 
         # The server is still fine.
         with srv.connect() as c:
-            r = c.request("GET", "/a.txt")
+            r = c.request("GET", "/public/a.txt")
             check(r.status == 200 and r.body == b"A\n", "health check after malformed input")
 
     # Smaller limits from the command line.
@@ -181,14 +186,15 @@ def test(binary):
     srv.put_file("a.txt", b"A\n")
     with srv.start():
         with srv.connect() as c:
-            r = c.request("GET", "/a.txt?" + "q" * 90)
-            check_eq(r.status, 200, "97-byte target with --max-url 100")
-            r = c.request("GET", "/a.txt", {"X-Pad": "p" * 1500})
+            target = "/public/a.txt?" + "q" * 80
+            r = c.request("GET", target)
+            check_eq(r.status, 200, "%d-byte target with --max-url 100" % len(target))
+            r = c.request("GET", "/public/a.txt", {"X-Pad": "p" * 1500})
             check_eq(r.status, 200, "1.5 KB head with --max-head 2048")
         for name, raw, want in (
-                ("target over --max-url 100", b"GET /a.txt?" + b"q" * 150 + b" HTTP/1.1\r\n" +
-                 H + b"\r\n", 414),
-                ("head over --max-head 2048", b"GET /a.txt HTTP/1.1\r\n" + H + b"X-Pad: " +
+                ("target over --max-url 100", b"GET /public/a.txt?" + b"q" * 150 +
+                 b" HTTP/1.1\r\n" + H + b"\r\n", 414),
+                ("head over --max-head 2048", b"GET /public/a.txt HTTP/1.1\r\n" + H + b"X-Pad: " +
                  b"p" * 2500 + b"\r\n\r\n", 431)):
             with srv.connect() as c:
                 c.send(raw)

@@ -23,7 +23,7 @@ def test(binary):
         # 5 GETs in one send, answered in order.
         with section("5 GETs in one send, answered in order"), srv.connect() as c:
             names = ["p3.txt", "p1.txt", "p7.txt", "p0.txt", "p5.txt"]
-            c.send(b"".join(req("/" + n) for n in names))
+            c.send(b"".join(req("/public/" + n) for n in names))
             for n in names:
                 r = c.read_response()
                 check(r.status == 200 and r.body == files[n],
@@ -31,8 +31,9 @@ def test(binary):
 
         # A mix: GET, HEAD, 404, GET, HEAD 404, GET with Connection: close last.
         with section("A mix: GET, HEAD, 404, GET, HEAD 404, GET with"), srv.connect() as c:
-            seq = [("GET", "/p2.txt", 200), ("HEAD", "/p4.txt", 200), ("GET", "/nope", 404),
-                   ("GET", "/p6.txt", 200), ("HEAD", "/nope2", 404), ("GET", "/p1.txt", 200)]
+            seq = [("GET", "/public/p2.txt", 200), ("HEAD", "/public/p4.txt", 200),
+                   ("GET", "/public/nope", 404), ("GET", "/public/p6.txt", 200),
+                   ("HEAD", "/public/nope2", 404), ("GET", "/public/p1.txt", 200)]
             blob = b""
             for i, (m, p, _) in enumerate(seq):
                 blob += req(p, m, "Connection: close\r\n" if i == len(seq) - 1 else "")
@@ -40,7 +41,7 @@ def test(binary):
             for m, p, want in seq:
                 r = c.read_response(m)
                 check_eq(r.status, want, "pipelined %s %s status" % (m, p))
-                name = p[1:]
+                name = p[len("/public/"):]
                 if want == 200 and m == "GET":
                     check(r.body == files[name], "pipelined GET %s body" % p)
                 if want == 200 and m == "HEAD":
@@ -53,7 +54,7 @@ def test(binary):
         # writes all requests first and reads afterwards, slowly at first.
         with section("writes all requests first and reads afterwards"), srv.connect() as c:
             seq = ["big.bin", "p1.txt", "big.bin", "p2.txt"]
-            c.send(b"".join(req("/" + n) for n in seq))
+            c.send(b"".join(req("/public/" + n) for n in seq))
             time.sleep(0.3)
             for n in seq:
                 r = c.read_response(timeout=30)
@@ -63,7 +64,7 @@ def test(binary):
         # 200 requests in one send while we read concurrently.
         with section("200 requests in one send while we read"), srv.connect() as c:
             n_req = 200
-            blob = b"".join(req("/p%d.txt" % (i % 8)) for i in range(n_req))
+            blob = b"".join(req("/public/p%d.txt" % (i % 8)) for i in range(n_req))
             t = threading.Thread(target=c.send, args=(blob,))
             t.start()
             bad = 0
@@ -75,7 +76,7 @@ def test(binary):
             check_eq(bad, 0, "bad responses among %d pipelined requests" % n_req)
 
         # One request split into two sends at every byte boundary, all on one connection.
-        one = req("/p1.txt", extra="User-Agent: split-test\r\nAccept: */*\r\n")
+        one = req("/public/p1.txt", extra="User-Agent: split-test\r\nAccept: */*\r\n")
         with section("One request split into two sends at every byte"), srv.connect() as c:
             for i in range(1, len(one)):
                 c.send(one[:i])
@@ -88,7 +89,7 @@ def test(binary):
 
         # Two requests in one stream split at every boundary of the pair: the split point
         # falls in the first, at the seam, and in the second.
-        two = req("/p2.txt") + req("/p3.txt")
+        two = req("/public/p2.txt") + req("/public/p3.txt")
         with section("falls in the first, at the seam, and in the"), srv.connect() as c:
             for i in range(1, len(two)):
                 c.send(two[:i])
@@ -112,7 +113,7 @@ def test(binary):
         # The end of one head and the start of the next arrive together, with a leading CRLF
         # before the second request line (RFC 9112 §2.2 allows ignoring it).
         with section("before the second request line (RFC 9112 §2.2"), srv.connect() as c:
-            c.send(req("/p4.txt") + b"\r\n" + req("/p5.txt"))
+            c.send(req("/public/p4.txt") + b"\r\n" + req("/public/p5.txt"))
             r1 = c.read_response()
             r2 = c.read_response()
             check(r1.status == 200 and r1.body == files["p4.txt"], "first before CRLF: %r" % r1)

@@ -18,7 +18,7 @@ def test(binary):
     srv.put_file("blob.bin", data, mtime=MTIME)
     srv.put_file("page.html", b"<p>" + b"x" * 5000 + b"</p>\n", mtime=MTIME)
     with srv.start():
-        url = srv.url("/blob.bin")
+        url = srv.url("/public/blob.bin")
         st, blocks, body = curl_get(url)
         check_eq(st, 200, "full GET status")
         etag = blocks[-1].header("etag") if blocks else None
@@ -120,15 +120,16 @@ def test(binary):
         st, blocks, _ = curl_get(url, ["-H", "Range: bytes=0-9"], method="HEAD")
         check(st in (200, 206), "HEAD with Range status %d" % st)
         with section("HEAD with a range: 206 headers, no body"), srv.connect() as c:
-            c.send(b"HEAD /blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n"
-                   b"GET /blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=5-14\r\n\r\n")
+            c.send(b"HEAD /public/blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=0-9\r\n\r\n"
+                   b"GET /public/blob.bin HTTP/1.1\r\nHost: x\r\nRange: bytes=5-14\r\n\r\n")
             c.read_response("HEAD")
             r = c.read_response("GET")
             check(r.status == 206 and r.body == data[5:15],
                   "ranged GET after a ranged HEAD on one connection: %r %r" % (r, r.body[:20]))
 
         # A text file: multipart parts carry the file's content type.
-        st, blocks, body = curl_get(srv.url("/page.html"), ["-H", "Range: bytes=0-2,1000-1002"])
+        st, blocks, body = curl_get(srv.url("/public/page.html"),
+                                    ["-H", "Range: bytes=0-2,1000-1002"])
         check_eq(st, 206, "multirange on page.html")
         if st == 206 and blocks:
             try:

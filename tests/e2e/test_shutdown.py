@@ -27,7 +27,7 @@ def test(binary):
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 << 10)  # keep the server waiting
     s.settimeout(30)
     s.connect(("127.0.0.1", srv.port))
-    s.sendall(b"GET /big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.sendall(b"GET /public/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
     buf = bytearray()
     while b"\r\n\r\n" not in buf:
         b = s.recv(65536)
@@ -86,7 +86,7 @@ def test(binary):
     srv.put_file("small.txt", b"small\n")
     srv.start()
     idle = srv.connect()
-    r = idle.request("GET", "/small.txt")
+    r = idle.request("GET", "/public/small.txt")
     check_eq(r.status, 200, "GET before SIGTERM")
     silent = socket.create_connection(("127.0.0.1", srv.port))
     time.sleep(0.2)
@@ -105,7 +105,7 @@ def test(binary):
     srv.put_file("small.txt", b"small\n")
     srv.start()
     with srv.connect() as c:
-        check_eq(c.request("GET", "/small.txt").status, 200, "GET before SIGINT")
+        check_eq(c.request("GET", "/public/small.txt").status, 200, "GET before SIGINT")
     srv.stop(signal.SIGINT)
 
     # 4. SIGTERM right after start, nothing ever connected.

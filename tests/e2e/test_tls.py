@@ -63,7 +63,7 @@ def test(binary):
     small = os.urandom(5000)
     srv.put_file("small.bin", small)
     srv.put_file("hello.txt", b"hello\n")
-    with open(os.path.join(srv.files, "big.bin"), "wb") as f:
+    with open(os.path.join(srv.public, "big.bin"), "wb") as f:
         h = hashlib.sha256()
         for _ in range(BIG // (4 << 20)):
             b = os.urandom(4 << 20)
@@ -75,13 +75,14 @@ def test(binary):
     with srv.start():
         with section("versions and ciphers"):
             for name in TLS12_CIPHERS:
-                rc, w, err = curl(srv, "/small.bin", "--tlsv1.2", "--tls-max", "1.2",
+                rc, w, err = curl(srv, "/public/small.bin", "--tlsv1.2", "--tls-max", "1.2",
                                   "--ciphers", name, out=out)
                 check(rc == 0 and w.startswith("200 "), "TLS 1.2 %s: rc %d %s %s" % (
                     name, rc, w, err.strip()))
                 check(open(out, "rb").read() == small, "TLS 1.2 %s body" % name)
             for name in TLS13_CIPHERS:
-                rc, w, err = curl(srv, "/small.bin", "--tlsv1.3", "--tls13-ciphers", name, out=out)
+                rc, w, err = curl(srv, "/public/small.bin", "--tlsv1.3", "--tls13-ciphers", name,
+                                  out=out)
                 check(rc == 0 and w.startswith("200 "), "TLS 1.3 %s: rc %d %s %s" % (
                     name, rc, w, err.strip()))
                 check(open(out, "rb").read() == small, "TLS 1.3 %s body" % name)
@@ -90,28 +91,28 @@ def test(binary):
             p = subprocess.run(["curl", "-sS", "--cacert", srv.cert, "--resolve",
                                 "localhost:%d:127.0.0.1" % srv.tls_port, "-o", "/dev/null",
                                 "-o", "/dev/null", "-o", "/dev/null", "-w", "%{num_connects}\n",
-                                srv.tls_url("/small.bin"), srv.tls_url("/hello.txt"),
-                                srv.tls_url("/small.bin")], capture_output=True, text=True)
+                                srv.tls_url("/public/small.bin"), srv.tls_url("/public/hello.txt"),
+                                srv.tls_url("/public/small.bin")], capture_output=True, text=True)
             check_eq(p.stdout.split(), ["1", "0", "0"], "three requests on one TLS connection")
-            rc, w, _ = curl(srv, "/small.bin", "-r", "100-199", out=out)
+            rc, w, _ = curl(srv, "/public/small.bin", "-r", "100-199", out=out)
             check(w.startswith("206 "), "range status %s" % w)
             check(open(out, "rb").read() == small[100:200], "range bytes")
             p = subprocess.run(["curl", "-sS", "--cacert", srv.cert, "--resolve",
                                 "localhost:%d:127.0.0.1" % srv.tls_port, "-D", "-", "-o",
-                                "/dev/null", srv.tls_url("/hello.txt")],
+                                "/dev/null", srv.tls_url("/public/hello.txt")],
                                capture_output=True, text=True)
             etag = [ln.split(":", 1)[1].strip() for ln in p.stdout.splitlines()
                     if ln.lower().startswith("etag:")]
             check(len(etag) == 1, "ETag over TLS: %r" % p.stdout)
             if etag:
-                rc, w, _ = curl(srv, "/hello.txt", "-H", "If-None-Match: " + etag[0])
+                rc, w, _ = curl(srv, "/public/hello.txt", "-H", "If-None-Match: " + etag[0])
                 check(w.startswith("304 "), "If-None-Match over TLS: %s" % w)
 
         with section("256 MiB download"):
             t0 = time.monotonic()
             p = subprocess.Popen(["curl", "-sS", "--cacert", srv.cert, "--resolve",
                                   "localhost:%d:127.0.0.1" % srv.tls_port,
-                                  srv.tls_url("/big.bin")], stdout=subprocess.PIPE)
+                                  srv.tls_url("/public/big.bin")], stdout=subprocess.PIPE)
             hh, n = hashlib.sha256(), 0
             while True:
                 b = p.stdout.read(1 << 20)
@@ -180,7 +181,7 @@ def test(binary):
             ctx = ssl.create_default_context(cafile=srv.cert)
             raw = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=10)
             t = ctx.wrap_socket(raw, server_hostname="localhost")
-            t.sendall(b"GET /big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
+            t.sendall(b"GET /public/big.bin HTTP/1.1\r\nHost: localhost\r\n\r\n")
             got = 0
             while got < (8 << 20):
                 got += len(t.recv(1 << 16))
@@ -190,7 +191,7 @@ def test(binary):
 
             check(wait_until(lambda: established(srv.tls_port) == 0, 10),
                   "server connections back to 0 (still %d)" % established(srv.tls_port))
-            rc, w, _ = curl(srv, "/hello.txt")
+            rc, w, _ = curl(srv, "/public/hello.txt")
             check(w.startswith("200 "), "server still answers after the hostile clients: %s" % w)
         log = srv.stderr_text()
         check("event=tls_not_tls" in log, "plain HTTP on the TLS port is logged")

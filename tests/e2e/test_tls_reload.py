@@ -34,7 +34,7 @@ def connect(srv):
 
 
 def get(s):
-    s.sendall(b"GET /hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
+    s.sendall(b"GET /public/hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n")
     data = b""
     while b"hello\n" not in data:
         chunk = s.recv(4096)

@@ -3,7 +3,8 @@
 # guest-tests.sh - runs INSIDE the test VM (busybox sh, as the command of /init; see vm-run.sh),
 # never on the host. Checks that the kernel side of kTLS is there (tls module, AES-GCM and
 # ChaCha20-Poly1305 modules, /proc/net/tls_stat) and that the real fastfile binary runs on this
-# kernel and serves a 64 MiB file over plain HTTP on 127.0.0.1 that curl fetches intact.
+# kernel and serves a 64 MiB file (from $DATA/public, at /public/) over plain HTTP on 127.0.0.1
+# that curl fetches intact.
 #
 # Reports one line per check on the console, parsed by vm-run.sh:
 #   VMTEST ok NAME [detail]   VMTEST fail NAME reason   VMTEST note text
@@ -17,7 +18,7 @@
 
 FF=/usr/local/bin/fastfile
 W=/tmp/vmtest        # scratch: downloads, logs
-DATA=/tmp/data       # fastfile --data; files are served from $DATA/files
+DATA=/tmp/data       # fastfile --data; $DATA/public is served to anyone at /public/
 BIG_MIB=64
 passed=0
 failed=0
@@ -132,11 +133,11 @@ check_version() {
 }
 
 make_data() {
-    mkdir -p $DATA/files
+    mkdir -p $DATA/public
     t0=$(uptime_s)
-    dd if=/dev/urandom of=$DATA/files/big.bin bs=1M count=$BIG_MIB 2>/dev/null
-    echo "hello from the kTLS test VM" >$DATA/files/small.txt
-    BIG_SHA=$(sha256sum $DATA/files/big.bin | cut -d' ' -f1)
+    dd if=/dev/urandom of=$DATA/public/big.bin bs=1M count=$BIG_MIB 2>/dev/null
+    echo "hello from the kTLS test VM" >$DATA/public/small.txt
+    BIG_SHA=$(sha256sum $DATA/public/big.bin | cut -d' ' -f1)
     note "test data: $BIG_MIB MiB random file made and hashed in $(elapsed "$t0") s"
 }
 
@@ -148,7 +149,7 @@ check_http() {
         return
     fi
     ok http.start "$(grep 'listening on http://' $W/srv.out)"
-    download_check http.download http://127.0.0.1:8080/big.bin
+    download_check http.download http://127.0.0.1:8080/public/big.bin
     stop_server
     rc=$?
     if [ $rc = 0 ]; then
@@ -175,7 +176,7 @@ tls_download_check() {
     shift
     tx0=$(tls_stat TlsTxSw)
     rx0=$(tls_stat TlsRxSw)
-    download_check "$name" https://localhost:$TLS_PORT/big.bin --cacert $DATA/tls/cert.pem \
+    download_check "$name" https://localhost:$TLS_PORT/public/big.bin --cacert $DATA/tls/cert.pem \
         --resolve localhost:$TLS_PORT:127.0.0.1 "$@" || return
     tx1=$(tls_stat TlsTxSw)
     rx1=$(tls_stat TlsRxSw)
@@ -208,7 +209,7 @@ tls_downloads() {
 # after answering the first request; a kernel that can rekey answers the second one too.
 # Either way the server stays up and serves the next client.
 tls_keyupdate() {
-    req='GET /small.txt HTTP/1.1\r\nHost: vmtest\r\n\r\n'
+    req='GET /public/small.txt HTTP/1.1\r\nHost: vmtest\r\n\r\n'
     err0=$(tls_stat TlsDecryptError)
     {
         printf '%b' "$req"
@@ -231,7 +232,7 @@ tls_keyupdate() {
         *) bad tls.keyupdate "$answers answers; s_client stderr: $(tail -c 300 $W/ku.err)" ;;
     esac
     code=$(curl -sS -k --max-time 30 -o /dev/null -w '%{http_code}' \
-        https://127.0.0.1:$TLS_PORT/small.txt 2>&1)
+        https://127.0.0.1:$TLS_PORT/public/small.txt 2>&1)
     if [ "$code" = 200 ]; then
         ok tls.after_keyupdate "server still serves new connections"
     else
@@ -243,7 +244,7 @@ tls_keyupdate() {
 # settings, kTLS with splice against a server started with --no-ktls.
 userspace_ratio() {
     t0=$(uptime_s)
-    download_check tls.ktls_timing https://localhost:$TLS_PORT/big.bin --cacert $DATA/tls/cert.pem \
+    download_check tls.ktls_timing https://localhost:$TLS_PORT/public/big.bin --cacert $DATA/tls/cert.pem \
         --resolve localhost:$TLS_PORT:127.0.0.1 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256 || return
     t_k=$(elapsed "$t0")
     "$FF" serve --data $DATA --threads 1 --listen 127.0.0.1:8445 --no-ktls >$W/u.out 2>$W/u.err &
@@ -251,7 +252,7 @@ userspace_ratio() {
     i=0
     while [ $i -lt 300 ] && ! grep -q "listening on https://" $W/u.out; do usleep 100000; i=$((i + 1)); done
     t0=$(uptime_s)
-    download_check tls.userspace_timing https://localhost:8445/big.bin --cacert $DATA/tls/cert.pem \
+    download_check tls.userspace_timing https://localhost:8445/public/big.bin --cacert $DATA/tls/cert.pem \
         --resolve localhost:8445:127.0.0.1 --tlsv1.3 --tls13-ciphers TLS_AES_128_GCM_SHA256
     t_u=$(elapsed "$t0")
     kill -TERM $upid 2>/dev/null
