@@ -84,6 +84,7 @@ struct conn {
     uint8_t timer;
     uint16_t flags;
     uint32_t inflight; /* operations whose last completion has not arrived */
+    uint32_t tls_sending; /* bytes of the TLS send in the kernel */
 
     uint8_t *in;      /* buffered input (NULL when none); the current head starts at 0 */
     uint32_t in_len;
@@ -98,8 +99,9 @@ struct conn {
     uint32_t method_off, method_len, target_off, target_len; /* in 'in', for the log */
     struct out *out;        /* response in progress, NULL otherwise */
     struct tls_session *tls; /* NULL on plain HTTP connections */
-    uint32_t tls_sending;   /* bytes of the TLS send in the kernel */
     struct conn *auth_next; /* AUTH: the next connection waiting for the same verification */
+    uint64_t auth_tag;      /* the gate's tag of the last Authorization it accepted here */
+    int64_t auth_user;      /* and whose it was (0: none) */
     union peer_addr peer;
 };
 

@@ -76,6 +76,7 @@ struct user_root {
 struct gate {
     struct store *store;
     struct credcache cc;
+    uint8_t tag_key[crypto_shorthash_KEYBYTES];
     int64_t cred_gen;
     uint64_t epoch; /* bumped whenever the cache is dropped */
     struct auth_job *pending;
@@ -136,6 +137,7 @@ int gate_init(struct loop *l)
     randombytes_buf(key, sizeof(key));
     rc = credcache_init(&g->cc, CRED_CACHE_SLOTS, (int64_t)l->site->cred_ttl_s * 1000, key);
     sodium_memzero(key, sizeof(key));
+    randombytes_buf(g->tag_key, sizeof(g->tag_key));
     if (rc < 0)
         return rc;
     /* Any write to the database (its WAL) may be a credential change: look then. */
@@ -539,10 +541,32 @@ static bool method_is_safe(enum http_method m)
            m == HTTP_M_REPORT;
 }
 
+/*
+ * A connection's clients send the same Authorization value on every request. Once the gate has
+ * accepted one, the connection remembers a SipHash of it (keyed per loop, salted with the cache
+ * epoch so that a credential change voids it) and the next requests skip decoding and the
+ * cache: forging a matching tag without the key is a 2^-64 guess.
+ */
+static uint64_t auth_tag(const struct gate *g, struct iov value)
+{
+    uint8_t in[8 + 512];
+    if (value.len > sizeof(in) - 8)
+        return 0;
+    memcpy(in, &g->epoch, 8);
+    memcpy(in + 8, value.base, value.len);
+    uint64_t tag;
+    crypto_shorthash((unsigned char *)&tag, in, 8 + value.len, g->tag_key);
+    return tag | 1; /* never 0, the "none" value */
+}
+
 static int64_t check_basic(struct conn *c, struct iov value)
 {
     struct loop *l = c->loop;
     struct gate *g = l->gate;
+    uint64_t tag = auth_tag(g, value);
+    if (c->auth_user > 0 && tag == c->auth_tag)
+        return c->auth_user;
+    c->auth_user = 0;
     char buf[BASIC_MAX + 1];
     size_t name_len, secret_off, len;
     if (basic_parse(value, buf, &name_len, &secret_off, &len) < 0) {
@@ -556,6 +580,8 @@ static int64_t check_basic(struct conn *c, struct iov value)
     int64_t user = credcache_lookup(&g->cc, id, mono_now_ms(l));
     if (user > 0) {
         sodium_memzero(buf, sizeof(buf));
+        c->auth_tag = tag;
+        c->auth_user = tag ? user : 0;
         return user;
     }
     /* The same credential already on its way: wait for that verification. */

@@ -216,8 +216,27 @@ def test(binary):
             alice_old = ("alice", PASSWORDS["alice"])
             rc, st, _, _ = curl(srv, "/dav/a.txt", user=alice_old)
             check_eq(st, 200, "old password (cached)")
+            # A keep-alive connection that has used the old password remembers it was good:
+            # the change must reach it too.
+            import base64
+            import http.client
+            kept = http.client.HTTPSConnection(
+                "localhost", srv.tls_port, source_address=("127.0.0.4", 0), timeout=30,
+                context=ssl.create_default_context(cafile=srv.cert))
+            basic = {"Authorization": "Basic " + base64.b64encode(
+                ("%s:%s" % alice_old).encode()).decode()}
+            for i in range(2):
+                kept.request("GET", "/dav/a.txt", headers=basic)
+                r = kept.getresponse()
+                r.read()
+                check_eq(r.status, 200, "keep-alive request %d with the old password" % i)
             rc, out, err = user_cmd(binary, data, "passwd", "alice", password="alice-new-pass")
             check(rc == 0, "passwd: %s %s" % (out, err))
+            kept.request("GET", "/dav/a.txt", headers=basic)
+            r = kept.getresponse()
+            r.read()
+            check_eq(r.status, 401, "the same keep-alive connection after passwd")
+            kept.close()
             rc, st, _, _ = curl(srv, "/dav/a.txt", user=alice_old, source="127.0.0.4")
             check_eq(st, 401, "old password right after passwd")
             rc, st, _, _ = curl(srv, "/dav/a.txt", user=("alice", "alice-new-pass"))
