@@ -66,6 +66,34 @@ def login(srv, name, password, source="127.0.0.1"):
                 "password=" + password, source=source)
 
 
+def on_terminal(argv, lines):
+    """Run argv on a pseudo-terminal, typing each line after a prompt; returns all it wrote."""
+    import pty
+    import select
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(argv[0], argv)
+    out = b""
+    pending = list(lines)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 1)
+        if not r:
+            continue
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+        if pending and out.rstrip().endswith(b":"):
+            os.write(fd, (pending.pop(0) + "\n").encode())
+    os.waitpid(pid, 0)
+    os.close(fd)
+    return out.decode("utf-8", "replace")
+
+
 def logins_of(srv, name):
     return len(re.findall(r"event=login_ok client=\S+ user=%s " % re.escape(name),
                           srv.stderr_text()))
@@ -112,6 +140,19 @@ def test(binary):
               "an invalid name is refused: rc %d %s" % (rc, err))
         rc, out, err = user_cmd(binary, data, "add", "dave", password="short")
         check(rc == 1 and "at least" in err, "a short password is refused: rc %d %s" % (rc, err))
+        # On a terminal: asked twice, never echoed.
+        out = on_terminal([binary, "user", "add", "erin", "--data", data] + ARGON,
+                          ["erin-password-5", "erin-password-5"])
+        check("New password for erin:" in out and "Again:" in out and "added" in out,
+              "user add on a terminal: %r" % out)
+        check("erin-password-5" not in out, "the password is not echoed: %r" % out)
+        out = on_terminal([binary, "user", "passwd", "erin", "--data", data] + ARGON,
+                          ["erin-password-6", "erin-password-7"])
+        check("differ" in out, "two different passwords are refused: %r" % out)
+        rc, out, _ = user_cmd(binary, data, "del", "erin")
+        check(rc == 0 and "deleted" in out, "user del: %r" % out)
+        rc, out, _ = user_cmd(binary, data, "del", "erin")
+        check(rc == 1, "deleting a missing user fails")
         rc, out, _ = user_cmd(binary, data, "list")
         names = [ln.split()[0] for ln in out.splitlines() if ln.strip()]
         check_eq(names, ["alice", "bob", "carol"], "user list")
@@ -130,6 +171,7 @@ def test(binary):
     os.symlink("../bob/secret.txt", os.path.join(files["alice"], "rel-link"))
     os.symlink(os.path.join(files["bob"], "secret.txt"), os.path.join(files["alice"], "abs-link"))
     os.symlink("a.txt", os.path.join(files["alice"], "inner-link"))
+    os.symlink("../bob", os.path.join(files["alice"], "rel-dir"))
 
     with srv.start():
         with section("no admin is created when users exist"):
@@ -187,6 +229,10 @@ def test(binary):
                 rc, st, _, body = curl(srv, path, "--path-as-is", user=alice)
                 check(st in (400, 404) and b"secret" not in body,
                       "alice cannot reach bob's file by %s: %d %r" % (path, st, body[:40]))
+            for path in ["/dav/../bob/", "/dav/bob/", "/dav/%2e%2e/bob/", "/dav/rel-dir/"]:
+                rc, st, _, body = curl(srv, path, "--path-as-is", user=alice)
+                check(st in (400, 404) and b"secret" not in body,
+                      "alice cannot list bob's folder by %s: %d" % (path, st))
             rc, st, _, body = curl(srv, "/dav/inner-link", user=alice)
             check(st == 200 and body == b"file of alice\n", "a symlink inside her tree works")
             rc, st, _, _ = curl(srv, "/dav/secret.txt", "-X", "DELETE", user=alice)
@@ -316,6 +362,22 @@ def test(binary):
                   "bob still signs in from another address: %d" % st)
             log = srv.stderr_text()
             check("event=login_ban" in log, "the ban is logged")
+
+    with section("a database from a newer fastfile is refused"):
+        import sqlite3
+        newer = os.path.join(srv.root, "newer")
+        os.makedirs(newer)
+        db = sqlite3.connect(os.path.join(newer, "fastfile.db"))
+        db.execute("PRAGMA user_version = 999")
+        db.commit()
+        db.close()
+        p = subprocess.run([binary, "serve", "--data", newer, "--listen", "127.0.0.1:0"],
+                           capture_output=True, timeout=30)
+        err = p.stderr.decode()
+        check(p.returncode != 0 and "newer" in err and "999" in err,
+              "serve refuses a newer schema: rc %d %r" % (p.returncode, err[-300:]))
+        rc, out, err = user_cmd(binary, newer, "list")
+        check(rc != 0 and "999" in err, "user commands refuse it too: %r" % err)
 
     with section("failures survive a restart"):
         again = Server(binary, args=ARGON, data=data)
