@@ -26,10 +26,12 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 #include <poll.h>
+#include <sched.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -639,6 +641,7 @@ Test(ctx, reload_swaps_and_failure_keeps_old)
 }
 
 static atomic_bool stop;
+static atomic_long hammered;
 
 static void *hammer(void *arg)
 {
@@ -652,8 +655,25 @@ static void *hammer(void *arg)
         tls_ctx_unref(t);
         SSL_free(s);
         n++;
+        atomic_fetch_add(&hammered, 1);
     }
     return (void *)n;
+}
+
+/* Wait (up to 10 s) until the readers have made a new context since 'seen': on a loaded
+ * machine they might otherwise not run at all between two reloads. */
+static long wait_for_readers(long seen)
+{
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    long now;
+    while ((now = atomic_load(&hammered)) == seen) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        if (t.tv_sec - t0.tv_sec > 10)
+            break;
+        sched_yield();
+    }
+    return now;
 }
 
 Test(ctx, reload_under_concurrent_readers)
@@ -663,9 +683,11 @@ Test(ctx, reload_under_concurrent_readers)
     cr_assert_eq(tls_ctx_reload(ec_a.cert, ec_a.key), 0);
     for (size_t i = 0; i < 3; i++)
         cr_assert_eq(pthread_create(&th[i], NULL, hammer, NULL), 0);
+    long seen = wait_for_readers(0);
     for (int i = 0; i < 40; i++) {
         const struct pair *p = i % 2 ? &ec_a : &ec_b;
         cr_assert_eq(tls_ctx_reload(p->cert, p->key), 0);
+        seen = wait_for_readers(seen);
     }
     atomic_store(&stop, true);
     long total = 0;
