@@ -486,6 +486,16 @@ static void record_refusal(struct conn *c, const char *name)
         free(r);
 }
 
+/* The name as sent, for the throttle and the logs; "" when it cannot be a user name. */
+static void name_copy(char out[STORE_NAME_MAX + 1], const char *name, size_t len)
+{
+    out[0] = '\0';
+    if (len <= STORE_NAME_MAX) {
+        memcpy(out, name, len);
+        out[len] = '\0';
+    }
+}
+
 /* Throttle before any verification. Returns true when the request may go on. */
 static bool throttle_ok(struct conn *c, const char *name, unsigned *retry_after_s)
 {
@@ -592,11 +602,8 @@ static int64_t check_basic(struct conn *c, struct iov value)
             return 0;
         }
     }
-    char who[STORE_NAME_MAX + 1] = "";
-    if (name_len <= STORE_NAME_MAX) {
-        memcpy(who, name, name_len);
-        who[name_len] = '\0';
-    }
+    char who[STORE_NAME_MAX + 1];
+    name_copy(who, name, name_len);
     unsigned retry = 0;
     if (!throttle_ok(c, who[0] ? who : NULL, &retry)) {
         sodium_memzero(buf, sizeof(buf));
@@ -667,11 +674,8 @@ bool gate_login(struct conn *c, const char *name, size_t name_len, const char *p
                 size_t pw_len)
 {
     struct loop *l = c->loop;
-    char who[STORE_NAME_MAX + 1] = "";
-    if (name_len <= STORE_NAME_MAX) {
-        memcpy(who, name, name_len);
-        who[name_len] = '\0';
-    }
+    char who[STORE_NAME_MAX + 1];
+    name_copy(who, name, name_len);
     unsigned retry = 0;
     if (!throttle_ok(c, who[0] ? who : NULL, &retry)) {
         if (c->state != CONN_CLOSED)

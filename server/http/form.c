@@ -2,19 +2,10 @@
 /* Form field lookup (see form.h). */
 #include "form.h"
 
+#include "chars.h"
+
 #include <errno.h>
 #include <string.h>
-
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 /* Decode p[0..n) into out (at most outsz bytes). Returns the decoded length or -errno. */
 static long decode(const uint8_t *p, size_t n, char *out, size_t outsz)
@@ -27,7 +18,7 @@ static long decode(const uint8_t *p, size_t n, char *out, size_t outsz)
         } else if (ch == '%') {
             if (n - i < 3)
                 return -EINVAL;
-            int h = hexval(p[i + 1]), l = hexval(p[i + 2]);
+            int h = http_hex_value(p[i + 1]), l = http_hex_value(p[i + 2]);
             if (h < 0 || l < 0)
                 return -EINVAL;
             ch = h * 16 + l;

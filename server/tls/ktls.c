@@ -29,6 +29,8 @@
 #include <openssl/mem.h>
 #include <openssl/nid.h>
 
+#include "http/chars.h"
+
 #define SECRET_MAX 48 /* SHA-384, the largest TLS 1.3 hash we accept */
 #define TLS13_IV_LEN 12
 
@@ -82,17 +84,6 @@ int ktls_ssl_ctx_prepare(SSL_CTX *ctx)
     return 0;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode exactly the hex string @hex (NUL-terminated) into @out; -EINVAL if it does not fit. */
 static int unhex(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
 {
@@ -100,8 +91,8 @@ static int unhex(const char *hex, uint8_t *out, size_t cap, size_t *out_len)
     if (n == 0 || n % 2 != 0 || n / 2 > cap)
         return -EINVAL;
     for (size_t i = 0; i < n / 2; i++) {
-        int hi = hex_digit(hex[2 * i]);
-        int lo = hex_digit(hex[2 * i + 1]);
+        int hi = http_hex_value((uint8_t)hex[2 * i]);
+        int lo = http_hex_value((uint8_t)hex[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -EINVAL;
         out[i] = (uint8_t)(hi << 4 | lo);
