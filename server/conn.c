@@ -58,16 +58,48 @@ void conn_set_state(struct conn *c, enum conn_state s)
 
 /* --- input buffer --- */
 
+/* Give back an input buffer: a pool buffer, or its own allocation once it had to grow. */
+static void buf_release(struct pool *pool, uint8_t **buf, uint32_t *cap)
+{
+    if (*cap == pool->size)
+        pool_put(pool, *buf);
+    else
+        free(*buf);
+    *buf = NULL;
+    *cap = 0;
+}
+
+/*
+ * Make room for want bytes in a buffer holding len: only a client that pipelines far ahead of
+ * our responses needs more than a pool buffer; it gets its own allocation, doubling up to
+ * IN_HARD_MAX, past which -ENOBUFS (the connection is dropped).
+ */
+static int buf_reserve(struct pool *pool, uint8_t **buf, uint32_t len, uint32_t *cap,
+                       size_t want)
+{
+    if (want <= *cap)
+        return 0;
+    if (want > IN_HARD_MAX)
+        return -ENOBUFS;
+    size_t ncap = (size_t)*cap * 2 > want ? (size_t)*cap * 2 : want;
+    if (ncap > IN_HARD_MAX)
+        ncap = IN_HARD_MAX;
+    uint8_t *p = malloc(ncap);
+    if (!p)
+        return -ENOMEM;
+    memcpy(p, *buf, len);
+    buf_release(pool, buf, cap);
+    *buf = p;
+    *cap = (uint32_t)ncap;
+    return 0;
+}
+
 static void in_release(struct conn *c)
 {
     if (!c->in)
         return;
-    if (c->in_cap == c->loop->in_pool.size)
-        pool_put(&c->loop->in_pool, c->in);
-    else
-        free(c->in);
-    c->in = NULL;
-    c->in_len = c->in_cap = 0;
+    buf_release(&c->loop->in_pool, &c->in, &c->in_cap);
+    c->in_len = 0;
 }
 
 static int in_append(struct conn *c, const uint8_t *data, size_t n)
@@ -80,24 +112,9 @@ static int in_append(struct conn *c, const uint8_t *data, size_t n)
         c->in_cap = (uint32_t)l->in_pool.size;
         c->in_len = 0;
     }
-    if (c->in_len + n > c->in_cap) {
-        /* Only a client that pipelines far ahead of our responses gets here. */
-        size_t want = (size_t)c->in_len + n;
-        if (want > IN_HARD_MAX)
-            return -ENOBUFS;
-        size_t cap = (size_t)c->in_cap * 2 > want ? (size_t)c->in_cap * 2 : want;
-        if (cap > IN_HARD_MAX)
-            cap = IN_HARD_MAX;
-        uint8_t *p = malloc(cap);
-        if (!p)
-            return -ENOMEM;
-        memcpy(p, c->in, c->in_len);
-        uint32_t len = c->in_len;
-        in_release(c);
-        c->in = p;
-        c->in_len = len;
-        c->in_cap = (uint32_t)cap;
-    }
+    int rc = buf_reserve(&l->in_pool, &c->in, c->in_len, &c->in_cap, (size_t)c->in_len + n);
+    if (rc < 0)
+        return rc;
     memcpy(c->in + c->in_len, data, n);
     c->in_len += (uint32_t)n;
     return 0;
@@ -173,7 +190,8 @@ static void tls_release(struct conn *c)
     if (!s)
         return;
     tls_session_release(s);
-    pool_put(&l->tls_in_pool, s->in);
+    if (s->in)
+        buf_release(&l->tls_in_pool, &s->in, &s->in_cap);
     pool_put(&l->tls_buf_pool, s->out);
     pool_put(&l->tls_pool, s);
     c->tls = NULL;
@@ -573,7 +591,14 @@ static int tls_feed(struct conn *c, const uint8_t *data, size_t n)
         s->in_cap = (uint32_t)c->loop->tls_in_pool.size;
         s->in_off = s->in_ready = s->in_len = 0;
     }
-    int rc = tls_session_feed(s, data, n);
+    /* Records wait here while the plaintext side is full (a client pipelining ahead). Moved
+     * down only when room is needed: never a copy of the whole backlog per record read. */
+    if (s->in_cap - s->in_len < n)
+        tls_session_in_compact(s);
+    int rc = buf_reserve(&c->loop->tls_in_pool, &s->in, s->in_len, &s->in_cap,
+                         (size_t)s->in_len + n);
+    if (rc == 0)
+        rc = tls_session_feed(s, data, n);
     if (rc == -EPROTO) {
         char peer[64];
         log_format_peer(&c->peer.sa, peer, sizeof(peer));
@@ -671,11 +696,8 @@ static void tls_pump(struct conn *c)
         }
     }
     conn_tls_flush(c);
-    if (s->in && tls_session_in_compact(s)) {
-        pool_put(&c->loop->tls_in_pool, s->in);
-        s->in = NULL;
-        s->in_cap = 0;
-    }
+    if (s->in && s->in_off == s->in_len)
+        buf_release(&c->loop->tls_in_pool, &s->in, &s->in_cap);
     /* Records still waiting because the input buffer is full: stop receiving until the
      * request in progress makes room (conn_response_done resumes). */
     if (s->in && s->in_ready > s->in_off)

@@ -140,6 +140,24 @@ def test(binary):
                           "Cipher is (NONE)" in text or p.returncode != 0,
                           "ALPN h2 only must fail the handshake: %r" % text[-400:])
 
+        with section("pipelining far ahead"):
+            # 5,000 requests (about 290 KiB of records) in one go: the records wait while the
+            # responses go out, and every request is answered in order.
+            ctx = ssl.create_default_context(cafile=srv.cert)
+            raw = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=30)
+            t = ctx.wrap_socket(raw, server_hostname="localhost")
+            n = 5000
+            t.sendall(b"GET /public/hello.txt HTTP/1.1\r\nHost: localhost\r\n\r\n" * n)
+            got, tail = 0, b""
+            while got < n:
+                chunk = t.recv(1 << 16)
+                if not chunk:
+                    break
+                got += (tail + chunk).count(b"HTTP/1.1 200 OK\r\n")
+                tail = chunk[-16:]
+            t.close()
+            check_eq(got, n, "pipelined requests answered over TLS")
+
         with section("hostile clients"):
             s = socket.create_connection(("127.0.0.1", srv.tls_port), timeout=5)
             s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
