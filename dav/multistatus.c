@@ -48,6 +48,8 @@ static int out_iov(struct dav_ms *ms, struct iov v)
  */
 static int out_escaped(struct dav_ms *ms, struct iov s)
 {
+    if (s.len == 0)
+        return ms->err; /* s.base may be NULL, and NULL + 0 is undefined */
     size_t run = 0;
     for (size_t i = 0; i < s.len;) {
         uint32_t c;
@@ -81,11 +83,11 @@ static int out_escaped(struct dav_ms *ms, struct iov s)
 
 static bool is_unreserved(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
-/* Percent-encode a path (RFC 3986 §2.1); the result is plain ASCII that XML needs no escape for. */
+/* Percent-encode a path (RFC 3986 §2.1); the result is ASCII that needs no XML escaping. */
 static int out_path(struct dav_ms *ms, struct iov path)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -341,11 +343,11 @@ int dav_ms_propstat_end(struct dav_ms *ms)
     return out_str(ms, "</D:propstat>");
 }
 
-int dav_ms_response_status(struct dav_ms *ms, int status, const char *precondition,
-                           struct iov href)
+int dav_ms_response_status(struct dav_ms *ms, int status, const char *precondition, struct iov href)
 {
     assert(ms->state == DAV_MS_RESPONSE);
-    struct iov pre = precondition ? iov_make(precondition, strlen(precondition)) : iov_make(NULL, 0);
+    struct iov pre =
+        precondition ? iov_make(precondition, strlen(precondition)) : iov_make(NULL, 0);
     if (precondition && !dav_xml_is_ncname(pre))
         return -EINVAL;
     ms->state = DAV_MS_STATUS;

@@ -51,12 +51,12 @@ struct dav_ms {
 
 /** A lock as lockdiscovery shows it (RFC 4918 §14.1). */
 struct dav_ms_lock {
-    bool exclusive;                     /* else shared */
-    bool depth_infinity;                /* else depth 0 */
-    const struct dav_xml_value *owner;  /* NULL: no <owner> */
-    uint64_t timeout;                   /* seconds left, or DAV_MS_TIMEOUT_INFINITE */
-    struct iov token;                   /* the lock token URI, e.g. "urn:uuid:…" */
-    struct iov root;                    /* path of the lock root, not yet percent-encoded */
+    bool exclusive;                    /* else shared */
+    bool depth_infinity;               /* else depth 0 */
+    const struct dav_xml_value *owner; /* NULL: no <owner> */
+    uint64_t timeout;                  /* seconds left, or DAV_MS_TIMEOUT_INFINITE */
+    struct iov token;                  /* the lock token URI, e.g. "urn:uuid:…" */
+    struct iov root;                   /* path of the lock root, not yet percent-encoded */
 };
 
 /** Prepare a writer that sends everything to write(ctx, …). Writes nothing. */

@@ -280,11 +280,14 @@ enum elem {
 };
 
 static const char *const elem_names[] = {
-    [E_PROPFIND] = "propfind",   [E_ALLPROP] = "allprop",   [E_PROPNAME] = "propname",
-    [E_PROP] = "prop",           [E_INCLUDE] = "include",   [E_PROPERTYUPDATE] = "propertyupdate",
-    [E_SET] = "set",             [E_REMOVE] = "remove",     [E_LOCKINFO] = "lockinfo",
-    [E_LOCKSCOPE] = "lockscope", [E_LOCKTYPE] = "locktype", [E_EXCLUSIVE] = "exclusive",
-    [E_SHARED] = "shared",       [E_WRITE] = "write",       [E_OWNER] = "owner",
+    [E_PROPFIND] = "propfind", [E_ALLPROP] = "allprop",
+    [E_PROPNAME] = "propname", [E_PROP] = "prop",
+    [E_INCLUDE] = "include",   [E_PROPERTYUPDATE] = "propertyupdate",
+    [E_SET] = "set",           [E_REMOVE] = "remove",
+    [E_LOCKINFO] = "lockinfo", [E_LOCKSCOPE] = "lockscope",
+    [E_LOCKTYPE] = "locktype", [E_EXCLUSIVE] = "exclusive",
+    [E_SHARED] = "shared",     [E_WRITE] = "write",
+    [E_OWNER] = "owner",
 };
 
 enum doc {
@@ -308,7 +311,8 @@ struct parser {
     xmlParserCtxtPtr ctxt;
     enum doc doc;
     int err;
-    bool unexpected; /* well-formed so far, but not this document: -EPROTO if it stays well-formed */
+    /* Well-formed so far but not the document expected: -EPROTO if it stays well-formed. */
+    bool unexpected;
     unsigned depth, elements;
     enum elem path[DAV_XML_DEPTH_MAX + 1];
     struct iov lang[DAV_XML_DEPTH_MAX + 1]; /* xml:lang in scope, kept outside captured values */
@@ -403,8 +407,8 @@ static struct item *add_item(struct parser *p, const xmlChar *localname, const x
 
 static void put(struct parser *p, const void *s, size_t n)
 {
-    if (p->err)
-        return;
+    if (p->err || n == 0)
+        return; /* n == 0 may come with a NULL buffer not yet allocated */
     if (n > DAV_XML_VALUES_MAX - p->values_total) {
         fail(p, -E2BIG);
         return;
@@ -590,7 +594,7 @@ static void propfind_start(struct parser *p, enum elem e, const xmlChar *localna
         if (p->has_kind)
             p->unexpected = true; /* §14.20: exactly one of them */
         p->has_kind = true;
-        p->kind = e == E_ALLPROP ? DAV_XML_ALLPROP
+        p->kind = e == E_ALLPROP    ? DAV_XML_ALLPROP
                   : e == E_PROPNAME ? DAV_XML_PROPNAME
                                     : DAV_XML_PROP;
     } else if (d == 2 && e == E_INCLUDE) {
@@ -637,9 +641,9 @@ static void lockinfo_start(struct parser *p, enum elem e)
 
 /* ---- SAX callbacks ---- */
 
-static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
-                     const xmlChar *uri, int nb_namespaces, const xmlChar **namespaces,
-                     int nb_attributes, int nb_defaulted, const xmlChar **attrs)
+static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri,
+                     int nb_namespaces, const xmlChar **namespaces, int nb_attributes,
+                     int nb_defaulted, const xmlChar **attrs)
 {
     struct parser *p = ctx;
     (void)nb_defaulted; /* only a DTD defaults attributes, and there is none */

@@ -118,7 +118,7 @@ int dav_xml_proppatch_parse(struct dav_xml_proppatch *pp, const uint8_t *body, s
 void dav_xml_proppatch_release(struct dav_xml_proppatch *pp);
 
 struct dav_xml_lockinfo {
-    bool exclusive;             /* <exclusive/>, else <shared/> */
+    bool exclusive; /* <exclusive/>, else <shared/> */
     bool has_owner;
     struct dav_xml_value owner; /* the children of <owner>, as for dead properties */
     struct dav_xml_arena arena;

@@ -40,8 +40,9 @@ static inline int membuf_write(void *ctx, const void *p, size_t n)
 /* The tree parser as a client would use it; CDATA merged into text so values compare as text. */
 static inline xmlDocPtr read_doc(const void *p, size_t n)
 {
-    return xmlReadMemory(p, (int)n, NULL, NULL, XML_PARSE_NONET | XML_PARSE_NOCDATA |
-                                                    XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    return xmlReadMemory(p, (int)n, NULL, NULL,
+                         XML_PARSE_NONET | XML_PARSE_NOCDATA | XML_PARSE_NOERROR |
+                             XML_PARSE_NOWARNING);
 }
 
 static inline bool node_is(xmlNodePtr n, const char *ns, const char *local)
@@ -102,7 +103,8 @@ static inline void assert_same_attrs(xmlNodePtr a, xmlNodePtr b)
             cr_assert_str_eq((const char *)x->ns->href, (const char *)y->ns->href);
         xmlChar *vx = xmlNodeListGetString(a->doc, x->children, 1);
         xmlChar *vy = xmlNodeListGetString(b->doc, y->children, 1);
-        cr_assert_str_eq((const char *)(vx ? vx : BAD_CAST ""), (const char *)(vy ? vy : BAD_CAST ""));
+        cr_assert_str_eq((const char *)(vx ? vx : BAD_CAST ""),
+                         (const char *)(vy ? vy : BAD_CAST ""));
         xmlFree(vx);
         xmlFree(vy);
     }

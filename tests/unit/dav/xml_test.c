@@ -29,8 +29,8 @@ static void assert_iov(struct iov v, const char *s)
 {
     cr_assert_eq(v.len, strlen(s), "length %zu, want %zu (\"%.*s\" vs \"%s\")", v.len, strlen(s),
                  (int)v.len, v.base, s);
-    cr_assert(v.len == 0 || memcmp(v.base, s, v.len) == 0, "\"%.*s\" vs \"%s\"", (int)v.len,
-              v.base, s);
+    cr_assert(v.len == 0 || memcmp(v.base, s, v.len) == 0, "\"%.*s\" vs \"%s\"", (int)v.len, v.base,
+              s);
 }
 
 static void assert_name(const struct dav_xml_name *n, const char *ns, const char *local)
@@ -244,11 +244,11 @@ Test(refuse, not_utf8)
         "</D:propfind>",
         "<?xml version=\"1.0\" encoding = \"windows-1252\" ?><a/>",
         "<?xml version='1.0' encoding='UTF-16'?><a/>",
-        "<a>caf\xe9</a>",              /* Latin-1 byte */
-        "<a>\xc0\xaf</a>",             /* overlong */
-        "<a>\xed\xa0\x80</a>",         /* surrogate */
-        "<a>\xf4\x90\x80\x80</a>",     /* above U+10FFFF */
-        "\xff\xfe<\0a\0/\0>\0",        /* UTF-16LE with BOM */
+        "<a>caf\xe9</a>",          /* Latin-1 byte */
+        "<a>\xc0\xaf</a>",         /* overlong */
+        "<a>\xed\xa0\x80</a>",     /* surrogate */
+        "<a>\xf4\x90\x80\x80</a>", /* above U+10FFFF */
+        "\xff\xfe<\0a\0/\0>\0",    /* UTF-16LE with BOM */
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
         assert_all_refuse(bodies[i], -EBADMSG);
@@ -262,7 +262,8 @@ Test(refuse, not_utf8)
 Test(refuse, utf8_declarations_accepted)
 {
     static const char *const bodies[] = {
-        "<?xml version='1.0' encoding='utf-8'?><D:propfind xmlns:D='DAV:'><D:allprop/></D:propfind>",
+        "<?xml version='1.0' encoding='utf-8'?><D:propfind "
+        "xmlns:D='DAV:'><D:allprop/></D:propfind>",
         "<?xml version='1.0' encoding=\"UTF-8\" standalone='yes'?><D:propfind xmlns:D='DAV:'>"
         "<D:allprop/></D:propfind>",
         "<?xml version='1.0'?><D:propfind xmlns:D='DAV:'><D:prop><D:caf\xc3\xa9/></D:prop>"
@@ -464,12 +465,11 @@ Test(proppatch, order_of_set_and_remove)
 /* The exact fragment: inherited bindings on top-level children, escapes, CDATA as text. */
 Test(proppatch, value_fragment)
 {
-    static const char body[] =
-        "<D:propertyupdate xmlns:D='DAV:' xmlns:Z='urn:z'><D:set><D:prop>"
-        "<Z:authors xmlns:x='urn:x'>text &amp; <![CDATA[<raw> & ]]>"
-        "<Z:a x:k=\"v&amp;&lt;&#34;&#38;'\"><x:b xmlns:x='urn:x2'/></Z:a>"
-        "<!-- dropped --><c xmlns='urn:c'>&#13;\t</c></Z:authors>"
-        "</D:prop></D:set></D:propertyupdate>";
+    static const char body[] = "<D:propertyupdate xmlns:D='DAV:' xmlns:Z='urn:z'><D:set><D:prop>"
+                               "<Z:authors xmlns:x='urn:x'>text &amp; <![CDATA[<raw> & ]]>"
+                               "<Z:a x:k=\"v&amp;&lt;&#34;&#38;'\"><x:b xmlns:x='urn:x2'/></Z:a>"
+                               "<!-- dropped --><c xmlns='urn:c'>&#13;\t</c></Z:authors>"
+                               "</D:prop></D:set></D:propertyupdate>";
     struct dav_xml_proppatch pp;
     cr_assert_eq(proppatch(&pp, body), 0);
     cr_assert_eq(pp.n_ops, 1);
@@ -585,7 +585,8 @@ Test(round_trip, dead_properties)
     static const char *const bodies[] = {
         /* compat(finder): macOS stores extended attributes as dead properties in its own ns */
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:propertyupdate xmlns:D=\"DAV:\">"
-        "<D:set><D:prop><ns0:com.apple.FinderInfo xmlns:ns0=\"http://www.apple.com/webdav_fs/props/\">"
+        "<D:set><D:prop><ns0:com.apple.FinderInfo "
+        "xmlns:ns0=\"http://www.apple.com/webdav_fs/props/\">"
         "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=</ns0:com.apple.FinderInfo></D:prop></D:set>"
         "</D:propertyupdate>",
         /* nested values, a default namespace and prefixes bound far up */
@@ -601,7 +602,8 @@ Test(round_trip, dead_properties)
         "</D:prop></D:set></D:propertyupdate>",
         /* a prefix that the writer itself uses for other namespaces */
         "<D:propertyupdate xmlns:D='DAV:' xmlns:x='urn:mine'><D:set><D:prop>"
-        "<x:p><x:c/><D:prop/></x:p><oc:tags xmlns:oc='http://owncloud.org/ns'><oc:t>1</oc:t></oc:tags>"
+        "<x:p><x:c/><D:prop/></x:p><oc:tags "
+        "xmlns:oc='http://owncloud.org/ns'><oc:t>1</oc:t></oc:tags>"
         "</D:prop></D:set></D:propertyupdate>",
     };
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++)
