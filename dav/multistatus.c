@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Streaming 207 Multi-Status writer, see multistatus.h.
+ *
+ * Every piece goes to the sink as soon as it is known; the only state is which element is open.
+ * Text is escaped in runs, so a value without special characters is one sink call.
+ *
+ * Known gaps: no <D:responsedescription> or <D:location>, and no <D:error> inside a propstat.
+ */
+#include "multistatus.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "status.h"
+
+#define NS_OC "http://owncloud.org/ns"
+#define NS_NC "http://nextcloud.org/ns"
+
+static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
+
+static int out(struct dav_ms *ms, const void *p, size_t n)
+{
+    if (ms->err || n == 0)
+        return ms->err;
+    int rc = ms->write(ms->ctx, p, n);
+    if (rc < 0)
+        ms->err = rc;
+    return ms->err;
+}
+
+static int out_str(struct dav_ms *ms, const char *s)
+{
+    return out(ms, s, strlen(s));
+}
+
+static int out_iov(struct dav_ms *ms, struct iov v)
+{
+    return out(ms, v.base, v.len);
+}
+
+/*
+ * Character data or an attribute value (in double quotes): the five specials and CR as
+ * references, and what XML 1.0 cannot carry at all as U+FFFD.
+ */
+static int out_escaped(struct dav_ms *ms, struct iov s)
+{
+    if (s.len == 0)
+        return ms->err; /* s.base may be NULL, and NULL + 0 is undefined */
+    size_t run = 0;
+    for (size_t i = 0; i < s.len;) {
+        uint32_t c;
+        size_t n = dav_xml_utf8_next(s.base + i, s.len - i, &c);
+        const char *esc = NULL;
+        if (n == 0) {
+            esc = replacement;
+            n = 1;
+        } else if (c == '&') {
+            esc = "&amp;";
+        } else if (c == '<') {
+            esc = "&lt;";
+        } else if (c == '>') {
+            esc = "&gt;";
+        } else if (c == '"') {
+            esc = "&quot;";
+        } else if (c == '\r') {
+            esc = "&#13;"; /* a literal CR would be read as LF (XML 1.0 §2.11) */
+        } else if (!dav_xml_is_text(iov_make(s.base + i, n))) {
+            esc = replacement;
+        }
+        if (esc) {
+            out(ms, s.base + run, i - run);
+            out_str(ms, esc);
+            run = i + n;
+        }
+        i += n;
+    }
+    return out(ms, s.base + run, s.len - run);
+}
+
+static bool is_unreserved(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
+}
+
+/* Percent-encode a path (RFC 3986 §2.1); the result is ASCII that needs no XML escaping. */
+static int out_path(struct dav_ms *ms, struct iov path)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    char buf[192];
+    size_t used = 0;
+    for (size_t i = 0; i < path.len; i++) {
+        uint8_t c = path.base[i];
+        if (used + 3 > sizeof(buf)) {
+            out(ms, buf, used);
+            used = 0;
+        }
+        if (is_unreserved(c) || c == '/') {
+            buf[used++] = (char)c;
+        } else {
+            buf[used++] = '%';
+            buf[used++] = hex[c >> 4];
+            buf[used++] = hex[c & 15];
+        }
+    }
+    return out(ms, buf, used);
+}
+
+static int out_href(struct dav_ms *ms, struct iov path)
+{
+    out_str(ms, "<D:href>");
+    out_path(ms, path);
+    return out_str(ms, "</D:href>");
+}
+
+static int out_status(struct dav_ms *ms, int status)
+{
+    assert(status >= 100 && status <= 999);
+    char line[64];
+    int n = snprintf(line, sizeof(line), "<D:status>HTTP/1.1 %d %s</D:status>", status,
+                     http_status_reason(status));
+    assert(n > 0 && (size_t)n < sizeof(line));
+    return out(ms, line, (size_t)n);
+}
+
+void dav_ms_init(struct dav_ms *ms, dav_ms_write_fn write, void *ctx)
+{
+    *ms = (struct dav_ms){.write = write, .ctx = ctx, .state = DAV_MS_START};
+}
+
+int dav_ms_begin(struct dav_ms *ms)
+{
+    assert(ms->state == DAV_MS_START);
+    ms->state = DAV_MS_DOC;
+    return out_str(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+                       "<D:multistatus xmlns:D=\"DAV:\" xmlns:oc=\"" NS_OC "\" xmlns:nc=\"" NS_NC
+                       "\">");
+}
+
+int dav_ms_response_begin(struct dav_ms *ms, struct iov path)
+{
+    assert(ms->state == DAV_MS_DOC);
+    ms->state = DAV_MS_RESPONSE;
+    out_str(ms, "<D:response>");
+    return out_href(ms, path);
+}
+
+int dav_ms_propstat_begin(struct dav_ms *ms, int status)
+{
+    assert(ms->state == DAV_MS_RESPONSE || ms->state == DAV_MS_PROPSTATS);
+    ms->state = DAV_MS_PROPSTAT;
+    ms->propstat_status = status;
+    return out_str(ms, "<D:propstat><D:prop>");
+}
+
+/* The prefix for a namespace, and whether the element must declare it. */
+static const char *prefix_of(struct iov ns, bool *declare)
+{
+    *declare = false;
+    if (ns.len == 0)
+        return NULL;
+    if (iov_eq(ns, IOV_LIT(DAV_XML_NS_DAV)))
+        return "D";
+    if (iov_eq(ns, IOV_LIT(NS_OC)))
+        return "oc";
+    if (iov_eq(ns, IOV_LIT(NS_NC)))
+        return "nc";
+    *declare = true;
+    return "x";
+}
+
+static bool name_ok(const struct dav_xml_name *name)
+{
+    return dav_xml_is_ncname(name->local) && dav_xml_is_text(name->ns);
+}
+
+static int out_qname(struct dav_ms *ms, const char *prefix, struct iov local)
+{
+    if (prefix) {
+        out_str(ms, prefix);
+        out(ms, ":", 1);
+    }
+    return out_iov(ms, local);
+}
+
+/* "<p:name" with the namespace declaration and xml:lang it needs; the caller closes the tag. */
+static int prop_open(struct dav_ms *ms, const struct dav_xml_name *name, struct iov lang)
+{
+    bool declare;
+    const char *prefix = prefix_of(name->ns, &declare);
+    out(ms, "<", 1);
+    out_qname(ms, prefix, name->local);
+    if (declare) {
+        out_str(ms, " xmlns:x=\"");
+        out_escaped(ms, name->ns);
+        out(ms, "\"", 1);
+    }
+    if (lang.base) {
+        out_str(ms, " xml:lang=\"");
+        out_escaped(ms, lang);
+        out(ms, "\"", 1);
+    }
+    return ms->err;
+}
+
+static int prop_close(struct dav_ms *ms, const struct dav_xml_name *name)
+{
+    bool declare;
+    const char *prefix = prefix_of(name->ns, &declare);
+    out(ms, "</", 2);
+    out_qname(ms, prefix, name->local);
+    return out(ms, ">", 1);
+}
+
+int dav_ms_prop_empty(struct dav_ms *ms, const struct dav_xml_name *name)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    if (!name_ok(name))
+        return -EINVAL;
+    prop_open(ms, name, iov_make(NULL, 0));
+    return out(ms, "/>", 2);
+}
+
+int dav_ms_prop_text(struct dav_ms *ms, const struct dav_xml_name *name, struct iov text)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    if (!name_ok(name))
+        return -EINVAL;
+    prop_open(ms, name, iov_make(NULL, 0));
+    out(ms, ">", 1);
+    out_escaped(ms, text);
+    return prop_close(ms, name);
+}
+
+int dav_ms_prop_xml(struct dav_ms *ms, const struct dav_xml_name *name,
+                    const struct dav_xml_value *value)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    if (!name_ok(name) || !dav_xml_is_text(value->lang))
+        return -EINVAL;
+    prop_open(ms, name, value->lang);
+    if (value->xml.len == 0)
+        return out(ms, "/>", 2);
+    out(ms, ">", 1);
+    out_iov(ms, value->xml);
+    return prop_close(ms, name);
+}
+
+/* RFC 3986 characters only (unreserved, reserved, '%'): a token is a URI, written unencoded. */
+static bool token_ok(struct iov token)
+{
+    if (token.len == 0)
+        return false;
+    for (size_t i = 0; i < token.len; i++) {
+        uint8_t c = token.base[i];
+        if (!is_unreserved(c) && !strchr(":/?#[]@!$&'()*+,;=%", c))
+            return false;
+    }
+    return true;
+}
+
+static bool lock_ok(const struct dav_ms_lock *lk)
+{
+    return token_ok(lk->token) && (!lk->owner || dav_xml_is_text(lk->owner->lang));
+}
+
+/* RFC 4918 §14.1. */
+static int out_activelock(struct dav_ms *ms, const struct dav_ms_lock *lk)
+{
+    out_str(ms, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>");
+    out_str(ms, lk->exclusive ? "<D:exclusive/>" : "<D:shared/>");
+    out_str(ms, "</D:lockscope><D:depth>");
+    out_str(ms, lk->depth_infinity ? "infinity" : "0");
+    out_str(ms, "</D:depth>");
+    if (lk->owner) {
+        out_str(ms, "<D:owner");
+        if (lk->owner->lang.base) {
+            out_str(ms, " xml:lang=\"");
+            out_escaped(ms, lk->owner->lang);
+            out(ms, "\"", 1);
+        }
+        out(ms, ">", 1);
+        out_iov(ms, lk->owner->xml);
+        out_str(ms, "</D:owner>");
+    }
+    if (lk->timeout == DAV_MS_TIMEOUT_INFINITE) {
+        out_str(ms, "<D:timeout>Infinite</D:timeout>");
+    } else {
+        /* §10.7: Second-N must not exceed 2^32 - 1. */
+        uint64_t s = lk->timeout > UINT32_MAX ? UINT32_MAX : lk->timeout;
+        char buf[48];
+        int n = snprintf(buf, sizeof(buf), "<D:timeout>Second-%" PRIu64 "</D:timeout>", s);
+        out(ms, buf, (size_t)n);
+    }
+    out_str(ms, "<D:locktoken><D:href>");
+    out_escaped(ms, lk->token);
+    out_str(ms, "</D:href></D:locktoken><D:lockroot>");
+    out_href(ms, lk->root);
+    return out_str(ms, "</D:lockroot></D:activelock>");
+}
+
+static int out_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!lock_ok(&locks[i]))
+            return -EINVAL;
+    }
+    if (n == 0)
+        return out_str(ms, "<D:lockdiscovery/>");
+    out_str(ms, "<D:lockdiscovery>");
+    for (size_t i = 0; i < n; i++)
+        out_activelock(ms, &locks[i]);
+    return out_str(ms, "</D:lockdiscovery>");
+}
+
+int dav_ms_prop_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks, size_t n)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    return out_lockdiscovery(ms, locks, n);
+}
+
+int dav_ms_prop_supportedlock(struct dav_ms *ms)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    return out_str(ms, "<D:supportedlock>"
+                       "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
+                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                       "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
+                       "<D:locktype><D:write/></D:locktype></D:lockentry>"
+                       "</D:supportedlock>");
+}
+
+int dav_ms_propstat_end(struct dav_ms *ms)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    ms->state = DAV_MS_PROPSTATS;
+    out_str(ms, "</D:prop>");
+    out_status(ms, ms->propstat_status);
+    return out_str(ms, "</D:propstat>");
+}
+
+int dav_ms_response_status(struct dav_ms *ms, int status, const char *precondition, struct iov href)
+{
+    assert(ms->state == DAV_MS_RESPONSE);
+    struct iov pre =
+        precondition ? iov_make(precondition, strlen(precondition)) : iov_make(NULL, 0);
+    if (precondition && !dav_xml_is_ncname(pre))
+        return -EINVAL;
+    ms->state = DAV_MS_STATUS;
+    out_status(ms, status);
+    if (!precondition)
+        return ms->err;
+    out_str(ms, "<D:error><D:");
+    out_iov(ms, pre);
+    if (!href.base) {
+        out_str(ms, "/>");
+    } else {
+        out(ms, ">", 1);
+        out_href(ms, href);
+        out_str(ms, "</D:");
+        out_iov(ms, pre);
+        out(ms, ">", 1);
+    }
+    return out_str(ms, "</D:error>");
+}
+
+int dav_ms_response_end(struct dav_ms *ms)
+{
+    assert(ms->state == DAV_MS_PROPSTATS || ms->state == DAV_MS_STATUS);
+    ms->state = DAV_MS_DOC;
+    return out_str(ms, "</D:response>");
+}
+
+int dav_ms_end(struct dav_ms *ms)
+{
+    assert(ms->state == DAV_MS_DOC);
+    ms->state = DAV_MS_DONE;
+    return out_str(ms, "</D:multistatus>");
+}
+
+int dav_ms_lock_body(struct dav_ms *ms, const struct dav_ms_lock *lock)
+{
+    assert(ms->state == DAV_MS_START);
+    if (!lock_ok(lock))
+        return -EINVAL;
+    ms->state = DAV_MS_DONE;
+    out_str(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">");
+    out_lockdiscovery(ms, lock, 1);
+    return out_str(ms, "</D:prop>");
+}
