@@ -42,6 +42,10 @@ struct dav_cfg {
 struct dav_env {
     struct dav_index *ix;
     const struct dav_cfg *cfg;
+    /* DATA/tmp, on the same file system as the trees: a finished upload or copy is linked
+     * here under a random name, then renamed into place in one step. The server empties it
+     * at start, so a crash between the two steps leaves nothing behind in the user's tree. */
+    int stage_fd;
 };
 
 struct dav_req {

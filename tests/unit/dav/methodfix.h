@@ -72,7 +72,11 @@ static inline void mf_setup(void)
                               .lock_timeout_default = 600,
                               .lock_timeout_max = 3600,
                               .quota_bytes = -1};
-    mf.env = (struct dav_env){.ix = mf.ix, .cfg = &mf.cfg};
+    snprintf(p, sizeof(p), "%s/tmp", mf.dir);
+    cr_assert_eq(mkdir(p, 0700), 0);
+    int stage_fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(stage_fd, 0);
+    mf.env = (struct dav_env){.ix = mf.ix, .cfg = &mf.cfg, .stage_fd = stage_fd};
 }
 
 static inline int mf_rm(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -87,6 +91,7 @@ static inline void mf_teardown(void)
 {
     free(mf.body.p);
     close(mf.root_fd);
+    close(mf.env.stage_fd);
     dav_index_close(mf.ix);
     store_close(mf.st);
     nftw(mf.dir, mf_rm, 16, FTW_DEPTH | FTW_PHYS);
