@@ -36,6 +36,10 @@ const char config_serve_usage[] =
     "  --argon2-mem MIB         Argon2id memory per hash in MiB (default 64)\n"
     "  --auth-workers N         threads verifying passwords (default 2)\n"
     "  --cred-cache SEC         how long a verified Basic credential is remembered (default 300)\n"
+    "  --dav-workers N          threads running WebDAV methods (default 4)\n"
+    "  --depth-max N            most entries a PROPFIND Depth: infinity lists (default 100000)\n"
+    "  --lock-timeout-max SEC   longest WebDAV lock (default 604800)\n"
+    "  --quota MIB              space each user may fill (default: no quota)\n"
     "  -h, --help               this text\n";
 
 void config_defaults(struct ff_config *cfg)
@@ -52,6 +56,11 @@ void config_defaults(struct ff_config *cfg)
         .log_level = LOG_INFO,
         .auth_workers = 2,
         .cred_ttl_s = 300,
+        .dav_workers = 4,
+        .dav = {.depth_infinity_max = 100000,
+                .lock_timeout_default = 600,
+                .lock_timeout_max = 7 * 86400,
+                .quota_bytes = -1},
     };
     pw_limits_default(&cfg->pw);
     int rc = config_parse_addr("127.0.0.1:8443", &cfg->listen, &cfg->listen_len);
@@ -144,6 +153,10 @@ enum {
     OPT_ARGON2_MEM = CONFIG_OPT_ARGON2_MEM,
     OPT_AUTH_WORKERS,
     OPT_CRED_CACHE,
+    OPT_DAV_WORKERS,
+    OPT_DEPTH_MAX,
+    OPT_LOCK_TIMEOUT_MAX,
+    OPT_QUOTA,
 };
 
 int config_parse_pw_option(int opt, const char *arg, struct pw_limits *pw)
@@ -184,6 +197,10 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         {"argon2-mem", required_argument, NULL, OPT_ARGON2_MEM},
         {"auth-workers", required_argument, NULL, OPT_AUTH_WORKERS},
         {"cred-cache", required_argument, NULL, OPT_CRED_CACHE},
+        {"dav-workers", required_argument, NULL, OPT_DAV_WORKERS},
+        {"depth-max", required_argument, NULL, OPT_DEPTH_MAX},
+        {"lock-timeout-max", required_argument, NULL, OPT_LOCK_TIMEOUT_MAX},
+        {"quota", required_argument, NULL, OPT_QUOTA},
         {"help", no_argument, NULL, 'h'},
         {0},
     };
@@ -225,6 +242,24 @@ int config_parse_serve(struct ff_config *cfg, int argc, char **argv)
         case OPT_CRED_CACHE:
             rc = config_parse_uint("--cred-cache", optarg, 1, 86400, &v);
             cfg->cred_ttl_s = (unsigned)v;
+            break;
+        case OPT_DAV_WORKERS:
+            rc = config_parse_uint("--dav-workers", optarg, 1, 64, &v);
+            cfg->dav_workers = (unsigned)v;
+            break;
+        case OPT_DEPTH_MAX:
+            rc = config_parse_uint("--depth-max", optarg, 1, 100000000, &v);
+            cfg->dav.depth_infinity_max = (uint32_t)v;
+            break;
+        case OPT_LOCK_TIMEOUT_MAX:
+            rc = config_parse_uint("--lock-timeout-max", optarg, 1, UINT32_MAX, &v);
+            cfg->dav.lock_timeout_max = (uint32_t)v;
+            if (cfg->dav.lock_timeout_default > v)
+                cfg->dav.lock_timeout_default = (uint32_t)v;
+            break;
+        case OPT_QUOTA:
+            rc = config_parse_uint("--quota", optarg, 0, 1ul << 40, &v);
+            cfg->dav.quota_bytes = (int64_t)v << 20;
             break;
         case OPT_THREADS:
             rc = config_parse_uint("--threads", optarg, 1, 256, &v);

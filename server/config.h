@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
+#include "dav.h"
 #include "http/parse.h"
 #include "log.h"
 #include "password.h"
@@ -31,6 +32,8 @@ struct ff_config {
     struct pw_limits pw;   /* Argon2id limits for new hashes */
     unsigned auth_workers; /* blocking-work threads */
     unsigned cred_ttl_s;   /* verified-credential cache lifetime */
+    unsigned dav_workers;  /* threads running WebDAV methods */
+    struct dav_cfg dav;
 };
 
 void config_defaults(struct ff_config *cfg);

@@ -9,8 +9,8 @@
  * being written, pipelined input is kept; past one pool buffer the receive is paused, and a
  * connection whose input still grows past IN_HARD_MAX is dropped.
  *
- * Not here yet: handing request bodies to handlers that want them (uploads arrive with WebDAV);
- * today every body is read through its framing and discarded.
+ * A request body is read through its framing and, as the route says (route_body), kept whole
+ * behind the head (forms, WebDAV XML), streamed to an upload, or discarded.
  */
 #include "conn.h"
 
@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "davserve.h"
 #include "fileserve.h"
 #include "gate.h"
 #include "route.h"
@@ -35,7 +36,7 @@
 static_assert(sizeof(struct conn) <= 256, "struct conn is the per-idle-connection cost");
 
 /* Pipelined input kept while a response is in flight, beyond which the connection is dropped. */
-#define IN_HARD_MAX (1u << 20)
+#define IN_HARD_MAX (2u << 20)
 /* Bodies of requests that do not use them (GET) are discarded, up to this size. */
 #define DISCARD_BODY_MAX (1u << 20)
 
@@ -200,6 +201,7 @@ static void tls_release(struct conn *c)
 static void conn_free(struct conn *c)
 {
     struct loop *l = c->loop;
+    davserve_release(c);
     send_release(c);
     in_release(c);
     tls_release(c);
@@ -286,6 +288,21 @@ static void send_continue(struct conn *c)
     (void)n;
 }
 
+/* Set up the framing decoder for req's body. */
+static void body_begin(struct conn *c, const struct http_request *req)
+{
+    c->flags &= (uint16_t)~CF_CHUNKED;
+    if (req->body == HTTP_BODY_CHUNKED) {
+        /* body_left counts decoded bytes here, against DISCARD_BODY_MAX (which also bounds
+         * what a route keeps: no route keeps more). */
+        c->body_left = 0;
+        c->flags |= CF_CHUNKED;
+        http_chunked_init(&c->chunked);
+    } else {
+        c->body_left = req->body == HTTP_BODY_LENGTH ? req->content_length : 0;
+    }
+}
+
 /* A head was parsed: route it. Returns true when the state machine should keep going. */
 static bool start_request(struct conn *c, struct http_request *req)
 {
@@ -304,22 +321,23 @@ static bool start_request(struct conn *c, struct http_request *req)
     c->target_len = (uint32_t)req->target.len;
 
     bool has_body = req->body != HTTP_BODY_NONE;
-    c->flags &= (uint16_t)~CF_KEEP_BODY;
+    c->flags &= (uint16_t)~(CF_KEEP_BODY | CF_BODY_PENDING | CF_BODY_STREAM);
     c->body_kept = 0;
-    if (has_body && route_wants_body(req)) {
-        /* A small form, kept whole in the input buffer behind its head. */
-        if (req->body == HTTP_BODY_CHUNKED) {
-            conn_respond_simple(c, 411, true, NULL);
-            return false;
-        }
-        if (req->content_length > ROUTE_BODY_MAX ||
-            c->head_len + req->content_length > c->in_cap) {
-            conn_respond_simple(c, 413, true, NULL);
-            return false;
-        }
+    size_t keep_max = 0;
+    enum route_body what = has_body ? route_body(req, &keep_max) : ROUTE_BODY_DISCARD;
+    if (what == ROUTE_BODY_STREAM) {
+        /* An upload: the route decides (credentials, preconditions) before any of the body is
+         * read, and a response given before conn_body_stream closes the connection. */
+        c->flags |= CF_BODY_PENDING;
+        conn_set_state(c, CONN_HANDLE);
+        route_request(c, req);
+        return true;
+    }
+    if (what == ROUTE_BODY_KEEP) {
+        /* Kept whole in the input buffer behind the head, chunk framing removed. */
         c->flags |= CF_KEEP_BODY;
     } else if (has_body && req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
-        /* Nothing reads these bodies yet: refuse without reading, and close, since the
+        /* Nothing reads these bodies: refuse without reading, and close, since the
          * connection cannot be reused after an unread body. */
         if (req->method == HTTP_M_OTHER)
             conn_respond_simple(c, 501, true, NULL);
@@ -327,30 +345,47 @@ static bool start_request(struct conn *c, struct http_request *req)
             conn_respond_simple(c, 405, true, "GET, HEAD");
         return false;
     }
-    if (req->body == HTTP_BODY_LENGTH && req->content_length > DISCARD_BODY_MAX) {
+    size_t max = what == ROUTE_BODY_KEEP ? keep_max : DISCARD_BODY_MAX;
+    if (req->body == HTTP_BODY_LENGTH && req->content_length > max) {
         conn_respond_simple(c, 413, true, NULL);
         return false;
     }
-    switch (req->body) {
-    case HTTP_BODY_NONE:
+    if (req->body == HTTP_BODY_NONE) {
         conn_set_state(c, CONN_HANDLE);
         route_request(c, req);
         return true;
-    case HTTP_BODY_LENGTH:
-        c->body_left = req->content_length;
-        break;
-    case HTTP_BODY_CHUNKED:
-        /* body_left counts decoded bytes here, against DISCARD_BODY_MAX. */
-        c->body_left = 0;
-        c->flags |= CF_CHUNKED;
-        http_chunked_init(&c->chunked);
-        break;
     }
+    body_begin(c, req);
     if (req->expect_continue && c->head_len == c->in_len)
         send_continue(c);
     conn_set_state(c, CONN_READ_BODY);
     loop_timer_set(l, c, TIMER_BODY);
     return true;
+}
+
+void conn_body_stream(struct conn *c)
+{
+    struct http_request *req = &scratch_req;
+    conn_request(c, req);
+    c->flags = (uint16_t)((c->flags & ~CF_BODY_PENDING) | CF_BODY_STREAM);
+    c->body_kept = 0;
+    body_begin(c, req);
+    if (req->expect_continue && c->head_len == c->in_len)
+        send_continue(c);
+    conn_set_state(c, CONN_READ_BODY);
+    loop_timer_set(c->loop, c, TIMER_BODY);
+    conn_body_resume(c);
+}
+
+void conn_body_resume(struct conn *c)
+{
+    if (c->state != CONN_READ_BODY)
+        return;
+    rx_resume(c);
+    if (c->tls)
+        tls_pump(c);
+    else
+        on_input(c);
 }
 
 static bool read_head(struct conn *c)
@@ -383,25 +418,33 @@ static bool read_head(struct conn *c)
     return start_request(c, req);
 }
 
+/*
+ * The body bytes that have arrived are decoded in place: gathered right behind the head with
+ * any chunk framing cut out, counted by body_kept. Then they are kept for the route
+ * (CF_KEEP_BODY), handed to the upload (CF_BODY_STREAM) or dropped.
+ */
 static bool read_body(struct conn *c)
 {
-    uint32_t avail = c->in_len - c->head_len - c->body_kept;
-    const uint8_t *p = c->in + c->head_len + c->body_kept;
-    uint32_t used = 0;
+    uint32_t start = c->head_len + c->body_kept;
+    uint32_t avail = c->in_len - start;
     bool done;
 
     if (c->flags & CF_CHUNKED) {
         done = false;
-        while (used < avail) {
+        while (avail > 0) {
             struct iov data;
-            long r = http_chunked_decode(&c->chunked, p + used, avail - used, &data);
+            long r = http_chunked_decode(&c->chunked, c->in + start, avail, &data);
             if (r < 0) {
                 conn_respond_simple(c, 400, true, NULL);
                 return false;
             }
-            used += (uint32_t)r;
+            memmove(c->in + start, data.base, data.len);
+            in_cut(c, start + (uint32_t)data.len, (uint32_t)(r - (long)data.len));
+            start += (uint32_t)data.len;
+            c->body_kept += (uint32_t)data.len;
+            avail -= (uint32_t)r;
             c->body_left += data.len;
-            if (c->body_left > DISCARD_BODY_MAX) {
+            if (!(c->flags & CF_BODY_STREAM) && c->body_left > DISCARD_BODY_MAX) {
                 conn_respond_simple(c, 413, true, NULL);
                 return false;
             }
@@ -413,21 +456,39 @@ static bool read_body(struct conn *c)
                 break;
         }
     } else {
-        used = c->body_left < avail ? (uint32_t)c->body_left : avail;
-        c->body_left -= used;
+        uint32_t n = c->body_left < avail ? (uint32_t)c->body_left : avail;
+        c->body_left -= n;
+        c->body_kept += n;
         done = c->body_left == 0;
     }
-    if (c->flags & CF_KEEP_BODY)
-        c->body_kept += used;
-    else
-        in_cut(c, c->head_len, used);
+
+    if (c->flags & CF_BODY_STREAM) {
+        if (c->body_kept > 0) {
+            size_t taken = davserve_upload_take(c, c->in + c->head_len, c->body_kept);
+            in_cut(c, c->head_len, (uint32_t)taken);
+            c->body_kept -= (uint32_t)taken;
+            if (taken > 0)
+                loop_timer_set(c->loop, c, TIMER_BODY);
+        }
+        if (!done || c->body_kept > 0) {
+            if ((c->flags & CF_EOF) && !done)
+                conn_abort(c);
+            return false;
+        }
+        c->flags &= (uint16_t)~CF_BODY_STREAM;
+        davserve_upload_end(c);
+        return false;
+    }
+    if (!(c->flags & CF_KEEP_BODY)) {
+        in_cut(c, c->head_len, c->body_kept);
+        c->body_kept = 0;
+    }
     if (!done) {
         if (c->flags & CF_EOF) {
             conn_abort(c);
             return false;
         }
-        if (used > 0)
-            loop_timer_set(c->loop, c, TIMER_BODY);
+        loop_timer_set(c->loop, c, TIMER_BODY);
         return false;
     }
     conn_set_state(c, CONN_HANDLE);
@@ -450,6 +511,7 @@ static void on_input(struct conn *c)
                 return;
             break;
         case CONN_AUTH:     /* input waits for the verification */
+        case CONN_JOB:      /* input waits for the method */
         case CONN_HANDLE:   /* transient: the handler has moved on */
         case CONN_OPENING:  /* input waits for the response */
         case CONN_WRITE:
@@ -528,7 +590,8 @@ void conn_start(struct loop *l, int fd, bool tls)
 static int deliver(struct conn *c, const uint8_t *data, size_t n)
 {
     if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY || c->state == CONN_HANDLE ||
-        c->state == CONN_OPENING || c->state == CONN_WRITE)
+        c->state == CONN_OPENING || c->state == CONN_WRITE || c->state == CONN_AUTH ||
+        c->state == CONN_JOB)
         return in_append(c, data, n);
     return 0;
 }
@@ -542,7 +605,9 @@ static void after_input(struct conn *c)
 {
     if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
         on_input(c);
-    else if ((c->state == CONN_WRITE || c->state == CONN_OPENING) && input_full(c))
+    /* An upload that cannot take more yet, or input pipelined behind a request in progress. */
+    if (c->state != CONN_READ_HEAD && c->state != CONN_TLS_HANDSHAKE &&
+        c->state != CONN_LINGER && c->state != CONN_CLOSED && input_full(c))
         rx_pause(c);
 }
 
@@ -841,6 +906,9 @@ void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe)
         break;
     case OP_TLS_READ:
         send_tls_on_read(c, cqe->res);
+        break;
+    case OP_UPLOAD_WRITE:
+        davserve_on_write(c, cqe->res);
         break;
     case OP_OPEN:
         c->inflight--;

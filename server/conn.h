@@ -6,6 +6,7 @@
  *
  *   (TLS_HANDSHAKE ->) READ_HEAD -> READ_BODY -> (AUTH) -> HANDLE -> (OPENING) -> WRITE -> ...
  *                                                                         \-> LINGER -> CLOSED
+ *   an upload (PUT):   READ_HEAD -> (AUTH) -> HANDLE -> JOB -> READ_BODY -> JOB -> WRITE
  *
  * TLS_HANDSHAKE runs BoringSSL over the connection's buffers until the handshake is complete,
  *            within the head deadline. Afterwards received ciphertext is decrypted into the
@@ -15,6 +16,8 @@
  *            head deadline from the first byte on).
  * READ_BODY  streams the body through the framing decoder to the handler (GET discards it).
  * AUTH       the gate verifies the request's credentials on the blocking-work pool.
+ * JOB        a WebDAV method runs on the dav pool (davserve.h); an upload's body is read
+ *            between the job that prepares it and the one that puts it in place.
  * HANDLE     transient: the handler builds the response plan (struct out).
  * OPENING    a confined open missed the dentry cache and runs on the ring.
  * WRITE      the plan's segments go out: memory with send, file ranges with linked splices.
@@ -44,6 +47,7 @@ enum conn_state {
     CONN_READ_HEAD,
     CONN_READ_BODY,
     CONN_AUTH,
+    CONN_JOB,
     CONN_HANDLE,
     CONN_OPENING,
     CONN_WRITE,
@@ -65,6 +69,8 @@ enum conn_flag {
     CF_KTLS_PENDING = 1 << 10, /* handshake done: switch to kernel TLS at the next quiet point */
     CF_KTLS = 1 << 11,         /* the kernel encrypts and decrypts: plain I/O on the socket */
     CF_KEEP_BODY = 1 << 12,    /* the body stays in 'in' after the head for the route */
+    CF_BODY_PENDING = 1 << 13, /* routed before its body was read: a response now must close */
+    CF_BODY_STREAM = 1 << 14,  /* the body goes to the job's upload (davserve.h) */
 };
 
 union peer_addr {
@@ -74,6 +80,7 @@ union peer_addr {
 };
 
 struct out;
+struct dav_job;
 
 struct conn {
     struct loop *loop;
@@ -90,7 +97,8 @@ struct conn {
     uint32_t in_len;
     uint32_t in_cap;
     uint32_t head_len; /* bytes of the current request's head, once parsed */
-    uint32_t body_kept; /* CF_KEEP_BODY: body bytes kept after the head */
+    uint32_t body_kept; /* decoded body bytes after the head: kept (CF_KEEP_BODY) or not yet
+                           taken by the upload (CF_BODY_STREAM) */
     struct http_parser parser;
 
     uint64_t body_left;     /* Content-Length bytes still to come */
@@ -99,7 +107,10 @@ struct conn {
     uint32_t method_off, method_len, target_off, target_len; /* in 'in', for the log */
     struct out *out;        /* response in progress, NULL otherwise */
     struct tls_session *tls; /* NULL on plain HTTP connections */
-    struct conn *auth_next; /* AUTH: the next connection waiting for the same verification */
+    union {
+        struct conn *auth_next; /* AUTH: the next connection waiting for the same verification */
+        struct dav_job *job;    /* from the first JOB to the response: the WebDAV method */
+    };
     uint64_t auth_tag;      /* the gate's tag of the last Authorization it accepted here */
     int64_t auth_user;      /* and whose it was (0: none) */
     union peer_addr peer;
@@ -160,6 +171,16 @@ struct http_request *conn_scratch_request(void);
 /** The body kept for the route (CF_KEEP_BODY), empty otherwise. */
 struct iov conn_body(const struct conn *c);
 
+/**
+ * Read the current request's body (routed before it, see route_streams_body) into c->job's
+ * upload: davserve_upload_take gets the decoded bytes as they come, davserve_upload_end once all
+ * of them are taken. Sends 100 Continue when the client waits for it.
+ */
+void conn_body_stream(struct conn *c);
+
+/** The upload can take bytes again after refusing some: go on reading. */
+void conn_body_resume(struct conn *c);
+
 /** Dispatch a completion that belongs to connection c. */
 void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe);
 
@@ -214,6 +235,14 @@ void conn_send(struct conn *c);
  */
 void conn_respond(struct conn *c, int status, bool close, const char *headers, const char *ctype,
                   const void *body, size_t len);
+
+/**
+ * Answer with a complete response whose body of len bytes is in memory at body (copied; it must
+ * fit the plan's buffer) or, when fd >= 0, is the file fd from offset 0 (owned from now on,
+ * closed with the plan). ctype NULL: no Content-Type. headers as for conn_respond.
+ */
+void conn_respond_body(struct conn *c, int status, bool close, const char *headers,
+                       const char *ctype, const void *body, int fd, uint64_t len);
 
 /**
  * Answer with a short text/plain response of the given status and, when close is set, close

@@ -2,6 +2,7 @@
 /* Confined opens with openat2 (see fs.h). */
 #include "fs.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -30,6 +31,28 @@ int fs_open_read(int root_fd, const char *rel, bool cached)
     struct open_how how = fs_read_how(cached);
     long fd = syscall(SYS_openat2, root_fd, rel[0] ? rel : ".", &how, sizeof(how));
     return fd < 0 ? -errno : (int)fd;
+}
+
+int fs_empty_files(int dir_fd)
+{
+    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return -errno;
+    }
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (de->d_type == DT_DIR)
+            continue;
+        if (unlinkat(dir_fd, de->d_name, 0) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
 }
 
 int fs_mkdir_p(const char *dir, unsigned mode)

@@ -31,6 +31,12 @@ int fs_open_read(int root_fd, const char *rel, bool cached);
  */
 int fs_status_from_errno(int err);
 
+/**
+ * Remove every entry of the folder dir_fd (files only: the staging folder holds nothing else;
+ * a folder found there is left alone). Returns how many were removed or -errno.
+ */
+int fs_empty_files(int dir_fd);
+
 /** Create dir (and its parents) if missing. Returns 0 or -errno. */
 int fs_mkdir_p(const char *dir, unsigned mode);
 

@@ -292,8 +292,9 @@ int gate_user_root(struct loop *l, int64_t user_id)
 
 /* --- the pool side --- */
 
-static void auth_run(struct work_item *w, struct store *st)
+static void auth_run(struct work_item *w, struct work_env *env)
 {
+    struct store *st = env->store;
     struct auth_job *j = (struct auth_job *)w;
     const struct site *site = w->loop->site;
     struct store_user u;
@@ -458,8 +459,9 @@ struct refusal {
     char name[STORE_NAME_MAX + 1];
 };
 
-static void refusal_run(struct work_item *w, struct store *st)
+static void refusal_run(struct work_item *w, struct work_env *env)
 {
+    struct store *st = env->store;
     struct refusal *r = (struct refusal *)w;
     char addr[STORE_ADDR_MAX];
     addr_text(&r->peer.sa, addr);

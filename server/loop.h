@@ -37,6 +37,7 @@ enum ud_op {
     OP_TLS_READ, /* file bytes into a plaintext buffer, to be encrypted */
     OP_WORK,     /* the eventfd of finished blocking work (work.h) */
     OP_INOTIFY,  /* the gate's watch on the data folder (gate.h) */
+    OP_UPLOAD_WRITE, /* body bytes of a PUT into its temporary file (davserve.h) */
 };
 
 #define UD_OP_MASK 15ull

@@ -33,6 +33,7 @@
 #include "store.h"
 #include "token.h"
 #include "work.h"
+#include "index.h"
 #include "version.h"
 
 static const char usage[] =
@@ -171,6 +172,14 @@ static int setup_accounts(const struct ff_config *cfg, struct throttle *t,
     }
     restore_failures(st, t, tl);
     store_close(st);
+    /* Bring the index schema up to date once, before the pool threads open it. */
+    struct dav_index *ix;
+    if (rc == 0 && dav_index_open(cfg->data_dir, NULL, &ix, err, sizeof(err)) < 0) {
+        fprintf(stderr, "fastfile: %s\n", err);
+        return -1;
+    }
+    if (rc == 0)
+        dav_index_close(ix);
     if (rc < 0) {
         fprintf(stderr, "fastfile: cannot set up the accounts: %s\n", strerror(-rc));
         return -1;
@@ -233,11 +242,18 @@ static int serve(int argc, char **argv)
     log_set_level((enum log_level)cfg.log_level);
 
     struct site site = {.data_dir = cfg.data_dir, .pw = cfg.pw, .cred_ttl_s = cfg.cred_ttl_s,
-                        .files_fd = -1, .public_fd = -1};
+                        .files_fd = -1, .public_fd = -1, .stage_fd = -1};
     session_limits_default(&site.sessions);
     if (open_folder(cfg.data_dir, "files", &site.files_fd) < 0 ||
-        open_folder(cfg.data_dir, "public", &site.public_fd) < 0)
+        open_folder(cfg.data_dir, "public", &site.public_fd) < 0 ||
+        open_folder(cfg.data_dir, "tmp", &site.stage_fd) < 0)
         return 1;
+    /* What is left here was on its way into place when the last run ended: it never got
+     * there, so the trees hold the old versions, whole. */
+    rc = fs_empty_files(site.stage_fd);
+    if (rc > 0)
+        log_info("event=stage_cleared files=%d", rc);
+    site.dav = cfg.dav;
     struct throttle_limits tl;
     throttle_limits_default(&tl);
     site.throttle = throttle_new(&tl, NULL);
@@ -288,7 +304,9 @@ static int serve(int argc, char **argv)
             return 1;
         }
     }
-    rc = work_pool_start(&site.work, cfg.auth_workers, WORK_QUEUE_MAX, &site);
+    rc = work_pool_start(&site.work, WORK_AUTH, cfg.auth_workers, WORK_QUEUE_MAX, &site);
+    if (rc == 0)
+        rc = work_pool_start(&site.dav_work, WORK_DAV, cfg.dav_workers, WORK_QUEUE_MAX, &site);
     if (rc < 0)
         die("event=work_pool_failed err=%d", rc);
     for (unsigned i = 0; i < n; i++) {
@@ -337,6 +355,7 @@ static int serve(int argc, char **argv)
     /* Work not tied to a connection (failure records) may still be queued: finish it while the
      * loops' inboxes exist, then run what came back. */
     work_pool_stop(site.work);
+    work_pool_stop(site.dav_work);
     for (unsigned i = 0; i < n; i++) {
         work_inbox_drain(&loops[i].inbox);
         loop_release(&loops[i]);
@@ -348,6 +367,7 @@ static int serve(int argc, char **argv)
         close(access_fd);
     close(site.files_fd);
     close(site.public_fd);
+    close(site.stage_fd);
     struct ktls_counters kc = ktls_counters_get();
     log_info("event=stopped tls_connections_ktls=%llu tls_connections_userspace=%llu",
              (unsigned long long)kc.kernel, (unsigned long long)kc.userspace);

@@ -6,11 +6,13 @@
 #include <string.h>
 
 #include "conn.h"
+#include "davserve.h"
 #include "fileserve.h"
 #include "gate.h"
 #include "http/path.h"
 #include "login.h"
 #include "site.h"
+#include "xml.h"
 
 struct target {
     char path[PATH_MAX];
@@ -51,27 +53,44 @@ static bool read_only(struct conn *c, const struct http_request *req)
     return false;
 }
 
-bool route_wants_body(const struct http_request *req)
+/* The login form's largest body. */
+#define LOGIN_BODY_MAX 4096
+
+enum route_body route_body(const struct http_request *req, size_t *max)
 {
-    if (req->method != HTTP_M_POST)
-        return false;
-    char path[16];
+    char path[PATH_MAX];
     struct http_path pr;
-    return http_path_normalize(req->target, path, sizeof(path), &pr) == 0 &&
-           (strcmp(path, "login") == 0 || strcmp(path, "logout") == 0);
+    int rc = http_path_normalize(req->target, path, sizeof(path), &pr);
+    if (req->method == HTTP_M_POST && rc == 0 &&
+        (strcmp(path, "login") == 0 || strcmp(path, "logout") == 0)) {
+        *max = LOGIN_BODY_MAX;
+        return ROUTE_BODY_KEEP;
+    }
+    if (rc == 0 && strncmp(path, "dav", 3) == 0 && (path[3] == '/' || path[3] == '\0')) {
+        if (req->method == HTTP_M_PUT)
+            return ROUTE_BODY_STREAM;
+        if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD) {
+            *max = DAV_XML_BODY_MAX;
+            return ROUTE_BODY_KEEP;
+        }
+    }
+    return ROUTE_BODY_DISCARD;
 }
 
 void route_signed_in(struct conn *c, const struct http_request *req, int64_t user_id)
 {
     struct target t;
-    if (!target_parse(c, req, &t) || !read_only(c, req))
+    if (!target_parse(c, req, &t))
         return;
     int root = gate_user_root(c->loop, user_id);
     if (root < 0) {
         conn_respond_simple(c, 500, false, NULL);
         return;
     }
-    fileserve_handle(c, req, root, t.rest, t.dir_only || !t.rest[0]);
+    if (req->method == HTTP_M_GET || req->method == HTTP_M_HEAD)
+        fileserve_handle(c, req, root, t.rest, t.dir_only || !t.rest[0]);
+    else
+        davserve_handle(c, req, user_id, root, t.rest, t.dir_only);
 }
 
 void route_request(struct conn *c, const struct http_request *req)

@@ -3,7 +3,8 @@
  * The URL space:
  *
  *   /public/...  DATA/public, to anyone (GET, HEAD)
- *   /dav/...     the signed-in user's own tree, DATA/files/NAME (the gate decides who)
+ *   /dav/...     the signed-in user's own tree, DATA/files/NAME (the gate decides who),
+ *                with the WebDAV methods (davserve.h)
  *   /login       the sign-in form (GET) and its submission (POST)
  *   /logout      ends the browser session (POST)
  *   /            sends browsers to /login
@@ -16,17 +17,21 @@
 #define SERVER_ROUTE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "http/parse.h"
 
 struct conn;
 
-/** Largest request body a route collects (the login form). */
-#define ROUTE_BODY_MAX 4096
+enum route_body {
+    ROUTE_BODY_DISCARD, /* read through its framing and dropped */
+    ROUTE_BODY_KEEP,    /* kept whole in the input buffer for the route (conn_body) */
+    ROUTE_BODY_STREAM,  /* routed first, then streamed to an upload (conn_body_stream) */
+};
 
-/** True when req's body is for its route to read (kept in the input buffer, see conn_body). */
-bool route_wants_body(const struct http_request *req);
+/** What req's route does with its body; for ROUTE_BODY_KEEP *max is the most it keeps. */
+enum route_body route_body(const struct http_request *req, size_t *max);
 
 /** Answer req, whose body, if any, has been read. */
 void route_request(struct conn *c, const struct http_request *req);

@@ -102,6 +102,9 @@ int out_header(struct out *o, const char *name, const char *fmt, ...)
 int out_head_end(struct conn *c, struct out *o)
 {
     int rc = 0;
+    /* Answered before its body was read: what follows on the connection is that body. */
+    if (c->flags & CF_BODY_PENDING)
+        c->flags &= (uint16_t)~CF_KEEP_ALIVE;
     if (!(c->flags & CF_KEEP_ALIVE))
         rc = out_printf(o, "Connection: close\r\n");
     else if (c->flags & CF_HTTP10)
@@ -134,32 +137,43 @@ int out_add_file(struct out *o, uint64_t off, uint64_t len)
     return 0;
 }
 
-void conn_respond(struct conn *c, int status, bool close, const char *headers, const char *ctype,
-                  const void *body, size_t len)
+void conn_respond_body(struct conn *c, int status, bool close_after, const char *headers,
+                       const char *ctype, const void *body, int fd, uint64_t len)
 {
-    if (close)
+    if (close_after)
         c->flags &= (uint16_t)~CF_KEEP_ALIVE;
     struct out *o = conn_out_new(c);
     if (!o) {
+        if (fd >= 0)
+            close(fd);
         conn_abort(c);
         return;
     }
+    /* Owned by the plan from here: released with it. */
+    o->file_fd = fd;
     int rc = out_head_begin(c, o, status);
     if (rc == 0 && headers)
         rc = out_printf(o, "%s", headers);
-    if (rc == 0)
+    if (rc == 0 && ctype)
         rc = out_header(o, "Content-Type", "%s", ctype);
-    if (rc == 0)
-        rc = out_header(o, "Content-Length", "%zu", len);
+    /* RFC 9110 §8.6: no Content-Length in a 204. */
+    if (rc == 0 && status != 204)
+        rc = out_header(o, "Content-Length", "%llu", (unsigned long long)len);
     if (rc == 0)
         rc = out_head_end(c, o);
     if (rc == 0 && len > 0 && !(c->flags & CF_HEAD_REQ))
-        rc = out_add_mem(o, body, len);
+        rc = fd >= 0 ? out_add_file(o, 0, len) : out_add_mem(o, body, len);
     if (rc < 0) {
         conn_abort(c);
         return;
     }
     conn_send(c);
+}
+
+void conn_respond(struct conn *c, int status, bool close, const char *headers, const char *ctype,
+                  const void *body, size_t len)
+{
+    conn_respond_body(c, status, close, headers, ctype, body, -1, len);
 }
 
 void conn_respond_simple(struct conn *c, int status, bool close, const char *allow)

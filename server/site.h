@@ -7,6 +7,7 @@
 #ifndef SERVER_SITE_H
 #define SERVER_SITE_H
 
+#include "dav.h"
 #include "password.h"
 #include "session.h"
 #include "throttle.h"
@@ -17,11 +18,14 @@ struct site {
     const char *data_dir;
     int files_fd;  /* DATA/files: one folder per user */
     int public_fd; /* DATA/public: served to anyone under /public/ */
+    int stage_fd;  /* DATA/tmp: uploads on their way into place (dav.h), emptied at start */
     struct pw_limits pw;
     struct session_limits sessions;
     unsigned cred_ttl_s; /* how long a verified Basic credential is remembered */
     struct throttle *throttle;
-    struct work_pool *work;
+    struct dav_cfg dav;
+    struct work_pool *work;     /* logins */
+    struct work_pool *dav_work; /* WebDAV methods */
 };
 
 #endif

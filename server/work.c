@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Blocking-work pool (see work.h). One mutex and condition variable guard the queue: items
- * are few (logins, not requests), so there is nothing to gain from anything finer.
+ * Blocking-work pools (see work.h). One mutex and condition variable guard each queue: an item
+ * is a login or a WebDAV method that costs far more than the lock, so there is nothing to gain
+ * from anything finer.
  */
 #include "work.h"
 
@@ -15,6 +16,7 @@
 #include "loop.h"
 #include "site.h"
 #include "store.h"
+#include "index.h"
 
 struct work_pool {
     pthread_mutex_t lock;
@@ -22,6 +24,7 @@ struct work_pool {
     struct work_item *first, *last;
     unsigned queued, max_queue;
     bool stopping;
+    enum work_kind kind;
     const struct site *site;
     unsigned n;
     pthread_t threads[];
@@ -46,14 +49,28 @@ static void inbox_post(struct work_inbox *in, struct work_item *w)
     }
 }
 
+static void env_open(const struct work_pool *p, struct work_env *env)
+{
+    const struct site *site = p->site;
+    char err[256];
+    int rc;
+    *env = (struct work_env){.dav = {.cfg = &site->dav, .stage_fd = site->stage_fd}};
+    if (p->kind == WORK_AUTH) {
+        rc = store_open(site->data_dir, &env->store, err, sizeof(err));
+        if (rc < 0)
+            log_error("event=work_store_open_failed err=%d msg=\"%s\"", rc, err);
+    } else {
+        rc = dav_index_open(site->data_dir, NULL, &env->dav.ix, err, sizeof(err));
+        if (rc < 0)
+            log_error("event=work_index_open_failed err=%d msg=\"%s\"", rc, err);
+    }
+}
+
 static void *pool_thread(void *arg)
 {
     struct work_pool *p = arg;
-    struct store *st = NULL;
-    char err[256];
-    int rc = store_open(p->site->data_dir, &st, err, sizeof(err));
-    if (rc < 0)
-        log_error("event=work_store_open_failed err=%d msg=\"%s\"", rc, err);
+    struct work_env env;
+    env_open(p, &env);
 
     pthread_mutex_lock(&p->lock);
     for (;;) {
@@ -67,16 +84,17 @@ static void *pool_thread(void *arg)
             p->last = NULL;
         p->queued--;
         pthread_mutex_unlock(&p->lock);
-        w->run(w, st);
+        w->run(w, &env);
         inbox_post(&w->loop->inbox, w);
         pthread_mutex_lock(&p->lock);
     }
     pthread_mutex_unlock(&p->lock);
-    store_close(st);
+    store_close(env.store);
+    dav_index_close(env.dav.ix);
     return NULL;
 }
 
-int work_pool_start(struct work_pool **out, unsigned n, unsigned max_queue,
+int work_pool_start(struct work_pool **out, enum work_kind kind, unsigned n, unsigned max_queue,
                     const struct site *site)
 {
     struct work_pool *p = calloc(1, sizeof(*p) + n * sizeof(pthread_t));
@@ -85,6 +103,7 @@ int work_pool_start(struct work_pool **out, unsigned n, unsigned max_queue,
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->cond, NULL);
     p->max_queue = max_queue;
+    p->kind = kind;
     p->site = site;
     for (unsigned i = 0; i < n; i++) {
         int rc = pthread_create(&p->threads[i], NULL, pool_thread, p);

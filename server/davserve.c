@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/* WebDAV requests as jobs on the dav pool, and the upload path of PUT (see davserve.h). */
+#include "davserve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "conn.h"
+#include "dav.h"
+#include "site.h"
+#include "work.h"
+
+/* Response bytes kept in the job before they go to a file. */
+#define SINK_MEM 4096
+/* Each of the two upload buffers. */
+#define UP_BUF (256u * 1024)
+
+#define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+
+enum job_step { STEP_METHOD, STEP_PUT_BEGIN, STEP_PUT_FINISH };
+
+typedef int (*dav_method_fn)(struct dav_env *, const struct dav_req *, struct dav_resp *);
+
+/* The body of a PUT on its way to the temporary file. */
+struct upload {
+    uint8_t *buf[2];
+    uint32_t len[2];
+    unsigned fill;    /* the buffer being filled; the other one may be in a write */
+    bool writing;     /* a write of buf[fill ^ 1] is in the kernel */
+    bool ended;       /* the whole body has been taken */
+    uint64_t off;     /* file offset of the next write */
+};
+
+struct dav_job {
+    struct work_item w;
+    struct conn *c;
+    dav_method_fn method;
+    enum job_step step;
+    int rc;
+    int root_fd; /* the job's own descriptor of the user's folder */
+    int stage_fd;
+    struct dav_req req;
+    struct dav_resp resp;
+    struct dav_put put;
+    struct http_request http;
+    char path[PATH_MAX];
+    /* the response body: mem first, then body_fd once it outgrows mem */
+    int body_fd;
+    uint64_t body_len; /* bytes in body_fd */
+    size_t mem_len;
+    char mem[SINK_MEM];
+    struct upload up;
+    size_t head_len;
+    uint8_t head[]; /* the request head, then the kept body */
+};
+
+/* --- the response body sink (pool thread) --- */
+
+static int sink_flush(struct dav_job *j)
+{
+    size_t done = 0;
+    while (done < j->mem_len) {
+        ssize_t n = pwrite(j->body_fd, j->mem + done, j->mem_len - done,
+                           (off_t)(j->body_len + done));
+        if (n < 0)
+            return -errno;
+        done += (size_t)n;
+    }
+    j->body_len += j->mem_len;
+    j->mem_len = 0;
+    return 0;
+}
+
+static int sink_write(void *ctx, const void *p, size_t n)
+{
+    struct dav_job *j = ctx;
+    if (j->mem_len + n <= SINK_MEM) {
+        memcpy(j->mem + j->mem_len, p, n);
+        j->mem_len += n;
+        return 0;
+    }
+    if (j->body_fd < 0) {
+        j->body_fd = openat(j->stage_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+        if (j->body_fd < 0)
+            return -errno;
+    }
+    int rc = sink_flush(j);
+    if (rc < 0)
+        return rc;
+    if (n <= SINK_MEM) {
+        memcpy(j->mem, p, n);
+        j->mem_len = n;
+        return 0;
+    }
+    memcpy(j->mem, p, n);
+    j->mem_len = n;
+    return sink_flush(j);
+}
+
+/* --- jobs --- */
+
+static void job_free(struct dav_job *j)
+{
+    if (j->put.fd >= 0 || j->put.dir_fd >= 0)
+        dav_put_abort(&j->put);
+    if (j->root_fd >= 0)
+        close(j->root_fd);
+    if (j->body_fd >= 0)
+        close(j->body_fd);
+    free(j->up.buf[0]);
+    free(j->up.buf[1]);
+    free(j);
+}
+
+void davserve_release(struct conn *c)
+{
+    if (!c->job)
+        return;
+    job_free(c->job);
+    c->job = NULL;
+}
+
+static void job_run(struct work_item *w, struct work_env *env)
+{
+    struct dav_job *j = (struct dav_job *)w;
+    if (!env->dav.ix) {
+        j->rc = -EIO;
+        return;
+    }
+    /* The head parsed on the loop, parsed again from the job's copy: the same bytes, the same
+     * result, and pointers into memory the job owns. */
+    struct http_limits lim = {.max_head = j->head_len, .max_target = j->head_len,
+                              .max_headers = HTTP_MAX_HEADERS};
+    struct http_parser p;
+    http_parser_init(&p);
+    if (http_parse_request(&p, j->head, j->head_len, &lim, &j->http) != (int)j->head_len) {
+        j->rc = -EPROTO;
+        return;
+    }
+    j->req.now = (int64_t)time(NULL);
+    switch (j->step) {
+    case STEP_METHOD:
+        j->rc = j->method(&env->dav, &j->req, &j->resp);
+        break;
+    case STEP_PUT_BEGIN:
+        j->rc = dav_put_begin(&env->dav, &j->req, &j->resp, &j->put);
+        break;
+    case STEP_PUT_FINISH:
+        j->rc = dav_put_finish(&env->dav, &j->req, &j->resp, &j->put);
+        break;
+    }
+    if (j->rc == 0 && j->body_fd >= 0)
+        j->rc = sink_flush(j);
+}
+
+static void job_respond(struct conn *c, struct dav_job *j)
+{
+    struct dav_resp *r = &j->resp;
+    r->headers[r->headers_len] = '\0';
+    uint64_t len = r->content_type ? (j->body_fd >= 0 ? j->body_len : j->mem_len) : 0;
+    int fd = j->body_fd;
+    j->body_fd = -1;
+    conn_respond_body(c, r->status, false, r->headers, r->content_type, j->mem, fd, len);
+}
+
+static void upload_start(struct conn *c, struct dav_job *j)
+{
+    j->up.buf[0] = malloc(UP_BUF);
+    j->up.buf[1] = malloc(UP_BUF);
+    if (!j->up.buf[0] || !j->up.buf[1]) {
+        conn_respond_simple(c, 503, true, NULL);
+        davserve_release(c);
+        return;
+    }
+    conn_body_stream(c);
+}
+
+static void job_done(struct work_item *w)
+{
+    struct dav_job *j = (struct dav_job *)w;
+    struct conn *c = j->c;
+    c->inflight--;
+    if (c->state == CONN_JOB) {
+        if (j->rc < 0) {
+            log_warn("event=dav_failed err=%d step=%d", j->rc, j->step);
+            conn_respond_simple(c, 500, true, NULL);
+            davserve_release(c);
+        } else if (j->step == STEP_PUT_BEGIN && j->resp.status == 0) {
+            /* The job lives on: the body goes into put.fd, then STEP_PUT_FINISH. */
+            upload_start(c, j);
+        } else {
+            job_respond(c, j);
+            davserve_release(c);
+        }
+    }
+    conn_settle(c);
+}
+
+static int job_submit(struct conn *c, struct dav_job *j, enum job_step step)
+{
+    j->step = step;
+    j->w = (struct work_item){.loop = c->loop, .run = job_run, .done = job_done};
+    j->mem_len = 0;
+    j->resp = (struct dav_resp){.write = sink_write, .write_ctx = j};
+    int rc = work_submit(c->loop->site->dav_work, &j->w);
+    if (rc < 0)
+        return rc;
+    c->inflight++;
+    conn_set_state(c, CONN_JOB);
+    /* No deadline: a job always ends, and the client is waiting for its answer. */
+    loop_timer_set(c->loop, c, TIMER_NONE);
+    return 0;
+}
+
+static dav_method_fn method_of(enum http_method m)
+{
+    switch (m) {
+    case HTTP_M_PROPFIND:
+        return dav_propfind;
+    case HTTP_M_PROPPATCH:
+        return dav_proppatch;
+    case HTTP_M_MKCOL:
+        return dav_mkcol;
+    case HTTP_M_DELETE:
+        return dav_delete;
+    case HTTP_M_COPY:
+        return dav_copy;
+    case HTTP_M_MOVE:
+        return dav_move;
+    case HTTP_M_LOCK:
+        return dav_lock;
+    case HTTP_M_UNLOCK:
+        return dav_unlock;
+    default:
+        return NULL;
+    }
+}
+
+static void options(struct conn *c)
+{
+    conn_respond_body(c, 200, false,
+                      "DAV: 1, 2\r\nMS-Author-Via: DAV\r\nAllow: " DAV_ALLOW "\r\n", NULL, NULL,
+                      -1, 0);
+}
+
+void davserve_handle(struct conn *c, const struct http_request *req, int64_t user_id,
+                     int root_fd, const char *path, bool trailing_slash)
+{
+    if (req->method == HTTP_M_OPTIONS) {
+        options(c);
+        return;
+    }
+    dav_method_fn fn = method_of(req->method);
+    if (!fn && req->method != HTTP_M_PUT) {
+        if (req->method == HTTP_M_OTHER)
+            conn_respond_simple(c, 501, false, NULL);
+        else
+            conn_respond_simple(c, 405, false, DAV_ALLOW);
+        return;
+    }
+    struct iov body = conn_body(c);
+    size_t plen = strlen(path);
+    struct dav_job *j = calloc(1, sizeof(*j) + c->head_len + body.len);
+    int rfd = j ? fcntl(root_fd, F_DUPFD_CLOEXEC, 3) : -1;
+    if (!j || rfd < 0 || plen >= sizeof(j->path)) {
+        free(j);
+        if (rfd >= 0)
+            close(rfd);
+        conn_respond_simple(c, 503, true, NULL);
+        return;
+    }
+    j->c = c;
+    j->method = fn;
+    j->root_fd = rfd;
+    j->stage_fd = c->loop->site->stage_fd;
+    j->body_fd = -1;
+    j->put.fd = -1;
+    j->put.dir_fd = -1;
+    j->head_len = c->head_len;
+    memcpy(j->head, c->in, c->head_len);
+    if (body.len)
+        memcpy(j->head + c->head_len, body.base, body.len);
+    memcpy(j->path, path, plen + 1);
+    j->req = (struct dav_req){
+        .user_id = user_id,
+        .root_fd = rfd,
+        .path = j->path,
+        .trailing_slash = trailing_slash,
+        .http = &j->http,
+        .tls = c->tls || (c->flags & CF_KTLS),
+        .href_root = "/dav/",
+        .body = body.len ? j->head + c->head_len : NULL,
+        .body_len = body.len,
+    };
+    c->job = j;
+    if (job_submit(c, j, fn ? STEP_METHOD : STEP_PUT_BEGIN) < 0) {
+        davserve_release(c);
+        conn_respond_simple(c, 503, true, NULL);
+    }
+}
+
+/* --- the upload --- */
+
+static void upload_write(struct conn *c, struct dav_job *j)
+{
+    struct upload *up = &j->up;
+    unsigned b = up->fill;
+    up->fill ^= 1;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_write(sqe, j->put.fd, up->buf[b], up->len[b], up->off);
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_UPLOAD_WRITE));
+    up->writing = true;
+    c->inflight++;
+}
+
+static void upload_finish(struct conn *c, struct dav_job *j)
+{
+    if (job_submit(c, j, STEP_PUT_FINISH) < 0)
+        conn_respond_simple(c, 503, true, NULL);
+}
+
+size_t davserve_upload_take(struct conn *c, const uint8_t *p, size_t n)
+{
+    struct dav_job *j = c->job;
+    struct upload *up = &j->up;
+    size_t room = UP_BUF - up->len[up->fill];
+    size_t k = n < room ? n : room;
+    memcpy(up->buf[up->fill] + up->len[up->fill], p, k);
+    up->len[up->fill] += (uint32_t)k;
+    if (!up->writing && up->len[up->fill] > 0)
+        upload_write(c, j);
+    return k;
+}
+
+void davserve_upload_end(struct conn *c)
+{
+    struct dav_job *j = c->job;
+    j->up.ended = true;
+    /* Whatever arrives now belongs to the next request: it waits while the file is put in
+     * place. */
+    conn_set_state(c, CONN_JOB);
+    loop_timer_set(c->loop, c, TIMER_NONE);
+    if (!j->up.writing)
+        upload_finish(c, j);
+}
+
+void davserve_on_write(struct conn *c, int res)
+{
+    struct dav_job *j = c->job;
+    struct upload *up = &j->up;
+    unsigned b = up->fill ^ 1;
+    c->inflight--;
+    up->writing = false;
+    if (c->state == CONN_CLOSED)
+        return;
+    if (res <= 0) {
+        log_warn("event=upload_write_failed err=%d", res);
+        dav_put_abort(&j->put);
+        int status = (res == -ENOSPC || res == -EDQUOT) ? 507 : 500;
+        if (c->state == CONN_JOB)
+            conn_set_state(c, CONN_HANDLE);
+        c->flags &= (uint16_t)~CF_BODY_STREAM;
+        conn_respond_simple(c, status, true, NULL);
+        return;
+    }
+    up->off += (uint64_t)res;
+    if ((uint32_t)res < up->len[b]) {
+        /* A short write: the rest goes first, before the other buffer. */
+        memmove(up->buf[b], up->buf[b] + res, up->len[b] - (uint32_t)res);
+        up->len[b] -= (uint32_t)res;
+        up->fill = b;
+        upload_write(c, j);
+        return;
+    }
+    up->len[b] = 0;
+    if (up->len[up->fill] > 0)
+        upload_write(c, j);
+    if (!up->ended)
+        conn_body_resume(c);
+    else if (!up->writing)
+        upload_finish(c, j);
+}
