@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config liburing-dev android-libboringssl-dev libsodium-dev
-          libsqlite3-dev libxml2-dev libcriterion-dev clang libclang-rt-14-dev python3 curl openssl iproute2)
+          libsqlite3-dev libxml2-dev libcriterion-dev clang libclang-rt-14-dev python3 curl openssl iproute2
+          litmus cadaver rclone davfs2)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
