@@ -272,6 +272,24 @@ int dav_precond(struct dav_env *env, const struct dav_req *req, const char *path
     return rc;
 }
 
+int dav_precond_create(struct dav_env *env, const struct dav_req *req, const char *path,
+                       struct dav_resp *resp)
+{
+    int rc = dav_precond(env, req, path, false, resp);
+    if (rc != 0 || path[0] == '\0')
+        return rc;
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    char *parent = malloc(n + 1);
+    if (!parent)
+        return -ENOMEM;
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    rc = dav_precond(env, req, parent, false, resp);
+    free(parent);
+    return rc;
+}
+
 /* Percent-encode (RFC 3986 §2.1: all but unreserved and '/'), as dav_ms writes hrefs. */
 static int write_encoded(struct dav_resp *resp, const char *s)
 {

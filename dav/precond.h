@@ -29,6 +29,14 @@ int dav_precond_if_read(const struct dav_req *req, struct dav_if **h);
 int dav_precond_if_eval(struct dav_env *env, const struct dav_req *req, const struct dav_if *h);
 
 /**
+ * dav_precond for creating path, which also changes its parent folder's membership: the locks
+ * that cover the parent (a depth-0 lock on it included, RFC 4918 §7.4) must be submitted too.
+ * Returns as dav_precond.
+ */
+int dav_precond_create(struct dav_env *env, const struct dav_req *req, const char *path,
+                       struct dav_resp *resp);
+
+/**
  * Answer status with the body <D:error><D:cond/></D:error> (§16), or with
  * <D:cond><D:href>…</D:href></D:cond> inside when path is not NULL: href_root + path,
  * percent-encoded, with a '/' for a folder. Returns 0 or the sink's error.
