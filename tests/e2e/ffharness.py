@@ -426,6 +426,15 @@ class Server:
             return f.read().decode("utf-8", "replace")
 
 
+def add_user(binary, data, name, password):
+    """`fastfile user add` with cheap Argon2id limits (tests only need the account)."""
+    os.makedirs(data, exist_ok=True)
+    p = subprocess.run([binary, "user", "add", name, "--data", data, "--argon2-ops", "1",
+                        "--argon2-mem", "8"], input=(password + "\n").encode(),
+                       capture_output=True, timeout=60)
+    require(p.returncode == 0, "user add %s: %s" % (name, p.stderr.decode()))
+
+
 def start_server(binary, files=None, args=(), **kw):
     """Start a server whose public folder holds files {relpath: bytes}."""
     srv = Server(binary, args=args, **kw)

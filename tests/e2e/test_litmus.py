@@ -10,7 +10,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 
 import ffharness as h
 
@@ -19,18 +18,10 @@ SUMMARY_RE = re.compile(r"<- summary for `(\w+)': of (\d+) tests run: (\d+) pass
 WARN_RE = re.compile(r"WARNING: (.*)")
 
 
-def add_user(binary, data, name, password):
-    p = subprocess.run([binary, "user", "add", name, "--data", data, "--argon2-ops", "1",
-                        "--argon2-mem", "8"], input=(password + "\n").encode(),
-                       capture_output=True, timeout=60)
-    h.require(p.returncode == 0, "user add %s: %s" % (name, p.stderr.decode()))
-
-
 def run(binary):
     h.require(shutil.which("litmus"), "litmus is not installed")
     srv = h.Server(binary)
-    os.makedirs(srv.data, exist_ok=True)
-    add_user(binary, srv.data, "alice", "alice-litmus-pw")
+    h.add_user(binary, srv.data, "alice", "alice-litmus-pw")
     with srv.start():
         url = "https://127.0.0.1:%d/dav/" % srv.tls_port
         work = os.path.join(srv.root, "litmus")
