@@ -47,7 +47,7 @@ def put(srv, path, body, pace=0.0):
                 if pace:
                     time.sleep(pace)
             return c.read_response("PUT", timeout=30).status
-    except (OSError, h.Fatal):
+    except (OSError, h.Closed):
         return None
 
 
