@@ -30,6 +30,7 @@
 #include "davhdr.h"
 #include "fsx.h"
 #include "log.h"
+#include "precond.h"
 #include "tree.h"
 
 static int answer(struct dav_resp *resp, int status)
@@ -233,10 +234,12 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
         rc = answer(resp, 403); /* deleting the destination would delete the source */
         goto out;
     }
+    /* A new member changes its parent's membership too; a replaced one does not. */
     if (is_move)
-        rc = dav_precond(env, req, from, true, resp);
+        rc = dav_tree_precond_remove(env, req, from, resp);
     if (rc == 0)
-        rc = dav_precond(env, req, to, exists, resp);
+        rc = exists ? dav_precond(env, req, to, true, resp)
+                    : dav_precond_create(env, req, to, resp);
     if (rc) {
         rc = rc < 0 ? rc : answer(resp, rc);
         goto out;

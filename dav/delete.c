@@ -37,7 +37,7 @@ int dav_delete(struct dav_env *env, const struct dav_req *req, struct dav_resp *
     if (dav_hdr_depth(req->http, DAV_DEPTH_INFINITY, &depth) < 0 ||
         (e.is_dir && depth != DAV_DEPTH_INFINITY))
         return answer(resp, 400);
-    rc = dav_precond(env, req, req->path, true, resp);
+    rc = dav_tree_precond_remove(env, req, req->path, resp);
     if (rc)
         return rc < 0 ? rc : answer(resp, rc);
 

@@ -12,6 +12,7 @@
 
 #include "dav.h"
 #include "fsx.h"
+#include "precond.h"
 #include "tree.h"
 
 static int answer(struct dav_resp *resp, int status)
@@ -57,7 +58,7 @@ int dav_mkcol(struct dav_env *env, const struct dav_req *req, struct dav_resp *r
     int dir = fsx_parent(req->root_fd, req->path, name);
     if (dir < 0)
         return mkcol_status(dir) ? answer(resp, mkcol_status(dir)) : dir;
-    rc = dav_precond(env, req, req->path, false, resp);
+    rc = dav_precond_create(env, req, req->path, resp);
     if (rc == 0 && mkdirat(dir, name, 0755) < 0)
         rc = -errno;
     if (rc == 0)

@@ -603,6 +603,22 @@ int dav_tree_sync(struct dav_env *env, const struct dav_req *req, const char *pa
 
 /* --- shared --- */
 
+int dav_tree_precond_remove(struct dav_env *env, const struct dav_req *req, const char *path,
+                            struct dav_resp *resp)
+{
+    char parent[DAV_INDEX_PATH_MAX + 1];
+    int rc = dav_precond(env, req, path, true, resp);
+    if (rc != 0 || path[0] == '\0')
+        return rc;
+    const char *slash = strrchr(path, '/');
+    size_t n = slash ? (size_t)(slash - path) : 0;
+    if (n >= sizeof(parent))
+        return -ENAMETOOLONG;
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    return dav_precond(env, req, parent, false, resp);
+}
+
 int dav_tree_fsync_dir(int dir_fd)
 {
     /* O_PATH descriptors cannot be fsynced: a real one for the same folder. */

@@ -61,6 +61,14 @@ int dav_tree_copy(struct dav_tree *t, const char *from, const char *to, bool is_
  */
 int dav_tree_sync(struct dav_env *env, const struct dav_req *req, const char *path);
 
+/**
+ * dav_precond for removing path (DELETE, the source of MOVE): path with everything below it,
+ * and its parent folder, whose membership changes (a depth-0 lock on it counts, RFC 4918
+ * §7.4). Returns as dav_precond.
+ */
+int dav_tree_precond_remove(struct dav_env *env, const struct dav_req *req, const char *path,
+                            struct dav_resp *resp);
+
 /** fsync the folder dir_fd (an O_PATH descriptor will do: it is reopened). Returns 0 or -errno. */
 int dav_tree_fsync_dir(int dir_fd);
 
