@@ -126,31 +126,33 @@ static int move_tree(struct dav_env *env, const struct dav_req *req, struct dav_
     int sdir = fsx_parent(req->root_fd, from, sname);
     if (sdir < 0)
         return sdir;
+    bool is_copied = false;
     int rc = renameat(sdir, sname, dir_fd, name) < 0 ? -errno : 0;
     if (rc == -EXDEV) {
         /* Another mount below the same root: copy, and delete only a complete copy. */
+        is_copied = true;
         rc = dav_tree_copy(t, from, to, true);
         if (rc == 0)
             rc = dav_tree_remove(t, from);
-        int irc = dav_tree_sync(env, req, from);
-        if (irc == 0)
-            irc = dav_tree_sync(env, req, to);
-        close(sdir);
-        return rc ? rc : irc;
+        if (rc) {
+            /* Both may stay in part: the index takes them as they are, with new ids. */
+            close(sdir);
+            int irc = dav_tree_sync(env, req, from);
+            if (irc == 0)
+                irc = dav_tree_sync(env, req, to);
+            if (irc)
+                log_warn("event=dav_move_index rc=%d", irc);
+            return rc;
+        }
     }
-    int frc = 0;
-    if (rc == 0) {
-        frc = dav_tree_fsync_dir(sdir);
-        if (frc == 0)
-            frc = dav_tree_fsync_dir(dir_fd);
-    }
+    int frc = dav_tree_fsync_dir(sdir);
+    if (frc == 0)
+        frc = dav_tree_fsync_dir(dir_fd);
     close(sdir);
-    if (rc)
-        return rc;
-    /* The rename is done whatever fsync said: the index follows it first. */
+    /* The move is done whatever fsync said: the index follows it first. */
     rc = dav_index_move(env->ix, req->user_id, from, to, true);
-    if (rc == 0)
-        rc = dav_resolve(env, req, to, NULL);
+    if (rc == 0) /* a copy has new inodes throughout; a rename changed the top at most */
+        rc = is_copied ? dav_tree_sync(env, req, to) : dav_resolve(env, req, to, NULL);
     if (rc) {
         rc = resync(env, req, from, rc);
         if (rc == 0)

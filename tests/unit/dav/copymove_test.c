@@ -6,6 +6,10 @@
  * folder left empty.
  */
 #include <dirent.h>
+#include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
 
 #include "methodfix.h"
 #include "tree.h"
@@ -317,6 +321,94 @@ Test(copymove, copy_quota_507)
     cr_assert_eq(copy("/dav/a.txt", "/dav/b.txt", ""), 201);
 }
 
+/* As root, permissions do not stop anything: give up the capabilities that skip them (or take
+ * them back) for this test's process (criterion runs each test in a process of its own). */
+static void set_dac_override(bool on)
+{
+    if (geteuid() != 0)
+        return;
+    struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_data_struct d[2];
+    cr_assert_eq(syscall(SYS_capget, &h, d), 0);
+    uint32_t bits =
+        (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER);
+    d[0].effective = on ? d[0].effective | (d[0].permitted & bits) : d[0].effective & ~bits;
+    cr_assert_eq(syscall(SYS_capset, &h, d), 0);
+}
+
+static void chmod_rel(const char *rel, mode_t mode)
+{
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof(p), "%s/%s", mf.files, rel);
+    cr_assert_eq(chmod(p, mode), 0, "%s", p);
+}
+
+Test(copymove, copy_partial_207)
+{
+    mf_put_file("src/a", "a");
+    mf_put_file("src/secret", "s");
+    mf_put_file("src/sub/b", "b");
+    sync_all();
+    chmod_rel("src/secret", 0);
+    chmod_rel("src/sub", 0);
+    set_dac_override(false);
+    int status = copy("/dav/src", "/dav/dst", "");
+    set_dac_override(true);
+    chmod_rel("src/secret", 0644);
+    chmod_rel("src/sub", 0755);
+
+    cr_assert_eq(status, 207, "%s", mf.body.p ? mf.body.p : "");
+    cr_assert_not_null(strstr(mf.body.p, "<D:href>/dav/dst/secret</D:href>"), "%s", mf.body.p);
+    cr_assert_not_null(strstr(mf.body.p, "<D:href>/dav/dst/sub/</D:href>"), "%s", mf.body.p);
+    cr_assert_not_null(strstr(mf.body.p, "HTTP/1.1 403 Forbidden"));
+    xmlDocPtr doc = read_doc(mf.body.p, mf.body.len);
+    cr_assert_not_null(doc, "%s", mf.body.p);
+    xmlFreeDoc(doc);
+    cr_assert_str_eq(content("dst/a"), "a");
+    cr_assert_not(mf_exists("dst/secret"));
+    cr_assert_not(mf_exists("dst/sub"));
+    cr_assert(has_row("dst/a"));
+    cr_assert_not(has_row("dst/secret"));
+    cr_assert_not(has_row("dst/sub/b"));
+    cr_assert_eq(stage_entries(), 0);
+}
+
+/* No hidden ".ff-copy-" names left in folder rel. */
+static void assert_no_temp(const char *rel)
+{
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof(p), "%s/%s", mf.files, rel);
+    DIR *d = opendir(p);
+    cr_assert_not_null(d);
+    for (struct dirent *de = readdir(d); de; de = readdir(d))
+        cr_assert_neq(strncmp(de->d_name, ".ff-copy-", 9), 0, "%s left in %s", de->d_name, p);
+    closedir(d);
+}
+
+Test(copymove, copy_with_stage_on_another_mount)
+{
+    char stage[] = "/dev/shm/ff-stage-XXXXXX";
+    if (!mkdtemp(stage))
+        cr_skip_test("no /dev/shm: %s", strerror(errno));
+    int fd = open(stage, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(fd, 0);
+    close(mf.env.stage_fd);
+    mf.env.stage_fd = fd;
+    mf_put_file("a.txt", "file");
+    mf_put_file("d/x", "x");
+    mf_put_file("b.txt", "old");
+    int s1 = copy("/dav/a.txt", "/dav/b.txt", "");
+    int s2 = copy("/dav/d", "/dav/e", "");
+    size_t left = stage_entries();
+    cr_assert_eq(rmdir(stage), 0, "the stage on another mount is not used");
+    cr_assert_eq(s1, 204);
+    cr_assert_eq(s2, 201);
+    cr_assert_eq(left, 0);
+    cr_assert_str_eq(content("b.txt"), "file");
+    cr_assert_str_eq(content("e/x"), "x");
+    assert_no_temp("");
+}
+
 /* --- MOVE --- */
 
 Test(copymove, move_file_keeps_id_and_props)
@@ -417,4 +509,53 @@ Test(copymove, move_locked_423)
     cr_assert_eq(move("/dav/c", "/dav/b/c", ""), 423);
     cr_assert(mf_exists("c"));
     cr_assert_not(mf_exists("b/c"));
+}
+
+Test(copymove, move_across_mounts)
+{
+    /* A mount inside the tree, in a mount namespace of this test's process alone. */
+    if (unshare(CLONE_NEWNS) != 0)
+        cr_skip_test("no mount namespace: %s", strerror(errno));
+    cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+    char mnt[PATH_MAX + 32];
+    mf_mkdir("mnt");
+    snprintf(mnt, sizeof(mnt), "%s/mnt", mf.files);
+    cr_assert_eq(mount("none", mnt, "tmpfs", 0, "size=4m"), 0, "%s", strerror(errno));
+    /* Descriptors opened before unshare walk the old namespace's mounts: a fresh root. */
+    close(mf.root_fd);
+    mf.root_fd = open(mf.files, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    cr_assert_geq(mf.root_fd, 0);
+    struct dav_entry a, b;
+    mf_put_file("a/f.txt", "moved");
+    mf_put_file("a/sub/g.txt", "g");
+    sync_all();
+    set_prop("a/f.txt", "red");
+    lookup("a/f.txt", &a);
+
+    int status = move("/dav/a", "/dav/mnt/a", "");
+    cr_assert_eq(status, 201, "%d %s", status, mf.body.p ? mf.body.p : "");
+    bool is_gone = !mf_exists("a");
+    char *c = strdup(content("mnt/a/f.txt"));
+    char *g = strdup(content("mnt/a/sub/g.txt"));
+    assert_no_temp("mnt");
+    lookup("mnt/a/f.txt", &b);
+    struct stat sb, rootsb;
+    snprintf(mnt, sizeof(mnt), "%s/mnt/a/f.txt", mf.files);
+    cr_assert_eq(stat(mnt, &sb), 0);
+    cr_assert_eq(fstat(mf.root_fd, &rootsb), 0);
+    cr_assert_neq(sb.st_dev, rootsb.st_dev, "the move crossed file systems");
+    snprintf(mnt, sizeof(mnt), "%s/mnt", mf.files);
+    cr_assert_eq(umount2(mnt, MNT_DETACH), 0);
+
+    cr_assert_eq(status, 201);
+    cr_assert(is_gone);
+    cr_assert_str_eq(c, "moved");
+    cr_assert_str_eq(g, "g");
+    free(c);
+    free(g);
+    cr_assert_eq(a.id, b.id, "MOVE keeps the id across mounts too");
+    cr_assert(prop_is("mnt/a/f.txt", "red"));
+    cr_assert_eq(b.inode, (uint64_t)sb.st_ino);
+    cr_assert_not(has_row("a"));
+    cr_assert_eq(stage_entries(), 0);
 }
