@@ -240,8 +240,8 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
     if (is_move)
         rc = dav_tree_precond_remove(env, req, from, resp);
     if (rc == 0)
-        rc = exists ? dav_precond(env, req, to, true, resp)
-                    : dav_precond_create(env, req, to, resp);
+        rc =
+            exists ? dav_precond(env, req, to, true, resp) : dav_precond_create(env, req, to, resp);
     if (rc) {
         rc = rc < 0 ? rc : answer(resp, rc);
         goto out;

@@ -115,7 +115,7 @@ static int names_sorted(const struct names *nm, const char ***v)
 struct walk {
     char path[DAV_INDEX_PATH_MAX + 1];
     size_t len;
-    unsigned over; /* levels below path that did not fit */
+    unsigned over;       /* levels below path that did not fit */
     char link[PATH_MAX]; /* a link's target while it is copied (off the stack: walks recurse) */
 };
 
@@ -177,7 +177,7 @@ static int remove_in(struct dav_tree *t, struct walk *w, int dir_fd)
         const char *name = nm.buf + off;
         size_t before = t->failed;
         bool is_dir = false;
-        walk_in(w, name);
+        (void)walk_in(w, name); /* too long: reports name the deepest ancestor that fits */
         int r = remove_name(t, w, dir_fd, name, &is_dir);
         if (r == -ENOENT) /* gone meanwhile: what DELETE wanted */
             r = 0;
@@ -335,8 +335,8 @@ static int copy_in(struct dav_tree *t, struct walk *w, int src_fd, int dst_fd);
 
 /* Copy member name of folder src_fd into folder dst_fd (w at its destination path): 0,
  * -ENOTEMPTY (members of a folder failed, reported) or name's own -errno (not reported). */
-static int copy_member(struct dav_tree *t, struct walk *w, int src_fd, int dst_fd,
-                       const char *name, bool *is_dir)
+static int copy_member(struct dav_tree *t, struct walk *w, int src_fd, int dst_fd, const char *name,
+                       bool *is_dir)
 {
     struct stat sb;
     if (fstatat(src_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
@@ -401,7 +401,7 @@ static int copy_in(struct dav_tree *t, struct walk *w, int src_fd, int dst_fd)
         const char *name = nm.buf + off;
         size_t before = t->failed;
         bool is_dir = false;
-        walk_in(w, name);
+        (void)walk_in(w, name); /* too long: reports name the deepest ancestor that fits */
         int r = copy_member(t, w, src_fd, dst_fd, name, &is_dir);
         if (r == -ENOENT) /* gone from the source meanwhile: nothing to copy */
             r = 0;

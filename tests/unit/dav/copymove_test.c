@@ -76,8 +76,8 @@ static void set_prop(const char *path, const char *value)
 {
     struct dav_entry e;
     lookup(path, &e);
-    struct dav_prop_op op = {.ns = "urn:test", .name = "color", .value = value,
-                             .value_len = strlen(value)};
+    struct dav_prop_op op = {
+        .ns = "urn:test", .name = "color", .value = value, .value_len = strlen(value)};
     cr_assert_eq(dav_index_prop_patch(mf.ix, e.id, &op, 1, NULL), 0);
 }
 
@@ -107,8 +107,11 @@ static size_t stage_entries(void)
 
 static void lock(const char *path, bool is_infinite)
 {
-    struct dav_lock lk = {.user_id = mf.uid, .token = TOKEN, .is_infinite = is_infinite,
-                          .scope = DAV_LOCK_EXCLUSIVE, .expires = time(NULL) + 600};
+    struct dav_lock lk = {.user_id = mf.uid,
+                          .token = TOKEN,
+                          .is_infinite = is_infinite,
+                          .scope = DAV_LOCK_EXCLUSIVE,
+                          .expires = time(NULL) + 600};
     snprintf(lk.path, sizeof(lk.path), "%s", path);
     cr_assert_eq(dav_index_lock_create(mf.ix, &lk, time(NULL), NULL), 0);
 }
@@ -330,8 +333,7 @@ static void set_dac_override(bool on)
     struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct d[2];
     cr_assert_eq(syscall(SYS_capget, &h, d), 0);
-    uint32_t bits =
-        (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER);
+    uint32_t bits = (1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER);
     d[0].effective = on ? d[0].effective | (d[0].permitted & bits) : d[0].effective & ~bits;
     cr_assert_eq(syscall(SYS_capset, &h, d), 0);
 }

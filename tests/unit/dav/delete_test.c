@@ -120,8 +120,11 @@ Test(delete, depth)
 
 Test(delete, lock_below_423)
 {
-    struct dav_lock lk = {.user_id = mf.uid, .token = TOKEN, .path = "a/b/c.txt",
-                          .scope = DAV_LOCK_EXCLUSIVE, .expires = time(NULL) + 600};
+    struct dav_lock lk = {.user_id = mf.uid,
+                          .token = TOKEN,
+                          .path = "a/b/c.txt",
+                          .scope = DAV_LOCK_EXCLUSIVE,
+                          .expires = time(NULL) + 600};
     mf_put_file("a/b/c.txt", "x");
     sync_all();
     cr_assert_eq(dav_index_lock_create(mf.ix, &lk, time(NULL), NULL), 0);
@@ -136,8 +139,11 @@ Test(delete, lock_below_423)
 
 Test(delete, locked_parent_depth0_423)
 {
-    struct dav_lock lk = {.user_id = mf.uid, .token = TOKEN, .path = "a",
-                          .scope = DAV_LOCK_EXCLUSIVE, .expires = time(NULL) + 600};
+    struct dav_lock lk = {.user_id = mf.uid,
+                          .token = TOKEN,
+                          .path = "a",
+                          .scope = DAV_LOCK_EXCLUSIVE,
+                          .expires = time(NULL) + 600};
     mf_put_file("a/f", "x");
     sync_all();
     cr_assert_eq(dav_index_lock_create(mf.ix, &lk, time(NULL), NULL), 0);
@@ -154,8 +160,8 @@ static void drop_dac_override(void)
     struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
     struct __user_cap_data_struct d[2];
     cr_assert_eq(syscall(SYS_capget, &h, d), 0);
-    d[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) |
-                        (1u << CAP_FOWNER));
+    d[0].effective &=
+        ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH) | (1u << CAP_FOWNER));
     cr_assert_eq(syscall(SYS_capset, &h, d), 0);
 }
 

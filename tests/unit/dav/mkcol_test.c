@@ -17,8 +17,10 @@ static int mkcol(const char *target, const char *headers, const char *body)
 
 static void lock(const char *path, bool is_infinite, const char *token)
 {
-    struct dav_lock lk = {.user_id = mf.uid, .is_infinite = is_infinite,
-                          .scope = DAV_LOCK_EXCLUSIVE, .expires = time(NULL) + 600};
+    struct dav_lock lk = {.user_id = mf.uid,
+                          .is_infinite = is_infinite,
+                          .scope = DAV_LOCK_EXCLUSIVE,
+                          .expires = time(NULL) + 600};
     snprintf(lk.token, sizeof(lk.token), "%s", token);
     snprintf(lk.path, sizeof(lk.path), "%s", path);
     cr_assert_eq(dav_index_lock_create(mf.ix, &lk, time(NULL), NULL), 0);
@@ -82,8 +84,7 @@ Test(mkcol, locked_parent_is_423)
     cr_assert_not(mf_exists("a/b"));
     /* Tagged: an untagged list would be about a/b, which a depth-0 lock on a does not cover. */
     cr_assert_eq(mkcol("/dav/a/b",
-                       "If: </dav/a> (<urn:uuid:11111111-1111-4111-8111-111111111111>)\r\n",
-                       NULL),
+                       "If: </dav/a> (<urn:uuid:11111111-1111-4111-8111-111111111111>)\r\n", NULL),
                  201);
     cr_assert(mf_exists("a/b"));
 }
