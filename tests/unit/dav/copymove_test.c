@@ -561,3 +561,29 @@ Test(copymove, move_across_mounts)
     cr_assert_not(has_row("a"));
     cr_assert_eq(stage_entries(), 0);
 }
+
+static size_t open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    cr_assert_not_null(d);
+    size_t n = 0;
+    for (struct dirent *de = readdir(d); de; de = readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+Test(copymove, no_descriptor_left_open)
+{
+    mf_put_file("src/a/b/c", "c");
+    mf_put_file("src/d", "d");
+    sync_all();
+    size_t before = open_fds();
+    cr_assert_eq(copy("/dav/src", "/dav/dst", ""), 201);
+    cr_assert_eq(copy("/dav/src/d", "/dav/dst/d", ""), 204);
+    cr_assert_eq(move("/dav/dst", "/dav/moved", ""), 201);
+    cr_assert_eq(move("/dav/src", "/dav/moved", ""), 204);
+    cr_assert_eq(copy("/dav/nope", "/dav/x", ""), 404);
+    cr_assert_eq(copy("/dav/moved", "/dav/x/y", ""), 409);
+    cr_assert_eq(open_fds(), before);
+}
