@@ -13,8 +13,11 @@
 
 int fsx_open(int root_fd, const char *path, int flags, mode_t mode)
 {
+    /* openat2 checks flags strictly: O_PATH takes nothing but O_DIRECTORY, O_NOFOLLOW and
+     * O_CLOEXEC beside it (EINVAL otherwise), and an O_PATH descriptor is never a tty anyway. */
+    int extra = (flags & O_PATH) ? O_CLOEXEC : O_CLOEXEC | O_NOCTTY;
     struct open_how how = {
-        .flags = (uint64_t)(flags | O_CLOEXEC | O_NOCTTY),
+        .flags = (uint64_t)(flags | extra),
         .mode = (flags & (O_CREAT | O_TMPFILE)) ? mode : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
