@@ -27,7 +27,7 @@ static void drop_doc(void)
 /* PROPFIND target with Depth (NULL: none) and body (NULL: none); returns the status. */
 static int propfind(const char *target, const char *depth, const char *body)
 {
-    char head[1024];
+    static char head[DAV_INDEX_PATH_MAX + 256];
     snprintf(head, sizeof(head), "PROPFIND %s HTTP/1.1\r\n%s%s%s\r\n", target,
              depth ? "Depth: " : "", depth ? depth : "", depth ? "\r\n" : "");
     mf_request(head, body);
@@ -303,38 +303,33 @@ Test(propfind, depth1_sees_the_disk)
 
 Test(propfind, skips_names_the_index_cannot_hold)
 {
-    mf_put_file("d/ok", "1");
-    /* A path over DAV_INDEX_PATH_MAX: deep folders of long names. */
-    char rel[PATH_MAX] = "d";
-    char seg[201];
-    memset(seg, 'n', 200);
-    seg[200] = 0;
-    while (strlen(rel) + 201 < DAV_INDEX_PATH_MAX - 100) {
-        strcat(rel, "/");
-        strcat(rel, seg);
-        mf_mkdir(rel);
+    /* A folder whose path is just under DAV_INDEX_PATH_MAX, holding a name that takes it over:
+     * made relative to the root, as the absolute path is longer than PATH_MAX. */
+    char rel[DAV_INDEX_PATH_MAX + 1] = "d";
+    cr_assert_eq(mkdirat(mf.root_fd, rel, 0755), 0);
+    while (strlen(rel) < 3900) {
+        size_t n = strlen(rel), seg = 3950 - n - 1 < 200 ? 3950 - n - 1 : 200;
+        rel[n] = '/';
+        memset(rel + n + 1, 'n', seg);
+        rel[n + 1 + seg] = 0;
+        cr_assert_eq(mkdirat(mf.root_fd, rel, 0755), 0, "%zu", strlen(rel));
     }
-    char *last = strrchr(rel, '/');
-    *last = 0;
-    char name[256];
+    int dir = openat(mf.root_fd, rel, O_RDONLY | O_DIRECTORY);
+    cr_assert_geq(dir, 0);
+    char name[251];
     memset(name, 'z', 250);
     name[250] = 0;
-    /* The folder just under the limit, holding a name that takes the path over it. */
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof(parent), "%s/%s", rel, seg);
-    char target[PATH_MAX + 64];
-    snprintf(target, sizeof(target), "%s/%s", parent, name);
-    cr_assert_gt(strlen(target), DAV_INDEX_PATH_MAX);
-    char full[PATH_MAX + 256];
-    snprintf(full, sizeof(full), "%s/%s", mf.files, target);
-    int fd = open(full, O_CREAT | O_WRONLY, 0644);
-    if (fd < 0)
-        cr_skip_test("cannot create %zu-byte path", strlen(target));
+    int fd = openat(dir, name, O_CREAT | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0);
     close(fd);
-    char url[PATH_MAX + 16];
-    snprintf(url, sizeof(url), "/dav/%s/", parent);
+    fd = openat(dir, "short", O_CREAT | O_WRONLY, 0644);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    close(dir);
+    static char url[DAV_INDEX_PATH_MAX + 16];
+    snprintf(url, sizeof(url), "/dav/%s/", rel);
     cr_assert_eq(propfind(url, "1", NULL), 207);
-    cr_assert_eq(n_responses(), 1, "only the folder itself");
+    cr_assert_eq(n_responses(), 2, "the folder and the name that fits");
 }
 
 Test(propfind, prop_and_404_group)
@@ -514,7 +509,7 @@ Test(propfind, body_too_large)
     mf_put_file("f", "x");
     size_t n = DAV_XML_BODY_MAX + 10;
     char *big = malloc(n + 1);
-    memset(big, ' ', n);
+    memset(big, 'x', n);
     big[n] = 0;
     cr_assert_eq(propfind("/dav/f", "0", big), 413);
     free(big);
