@@ -43,6 +43,7 @@ struct pf {
     struct dav_live_ctx live;
     bool *found;     /* per name of q: answered in the 200 group */
     bool ok_open;    /* the 200 propstat of the current response is open */
+    bool wants_dead; /* some names asked for are not live: the index's properties are read */
     char href[DAV_INDEX_PATH_MAX + 512];
 };
 
@@ -164,7 +165,7 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
         return rc;
     if (pf->q->kind == DAV_XML_PROPNAME)
         rc = dav_index_prop_names(pf->env->ix, e->id, dead_cb, pf);
-    else
+    else if (pf->wants_dead)
         rc = dav_index_prop_list(pf->env->ix, e->id, dead_cb, pf);
     if (rc)
         return rc;
@@ -424,6 +425,10 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
         goto out;
     }
     *pf = (struct pf){.env = env, .req = req, .resp = resp, .q = &q, .found = found};
+    /* A client asking for live properties only (the common sync listing) costs no query. */
+    pf->wants_dead = q.kind != DAV_XML_PROP;
+    for (size_t i = 0; i < q.n_names; i++)
+        pf->wants_dead |= dav_liveprop_find(&q.names[i]) < 0;
     dav_ms_init(&pf->ms, resp->write, resp->write_ctx);
     dav_live_init(&pf->live, env, req);
     /* §9.1: Depth is about a collection's members; a file is its own whole answer. */

@@ -277,7 +277,7 @@ Test(propfind, depth1_sees_the_disk)
     cr_assert_eq(dav_index_lookup(mf.ix, mf.uid, "d/keep.txt", &before), 0);
 
     /* Behind the server's back. */
-    char p[PATH_MAX];
+    char p[PATH_MAX + 32];
     snprintf(p, sizeof(p), "%s/d/gone.txt", mf.files);
     cr_assert_eq(unlink(p), 0);
     mf_put_file("d/new.txt", "new!");
@@ -515,11 +515,17 @@ Test(propfind, body_too_large)
     free(big);
 }
 
-static double seconds_since(const struct timespec *t0)
+/* Milliseconds of the method alone (not reading the 207 back). */
+static double timed_propfind(const char *target, const char *body)
 {
-    struct timespec t1;
+    char head[256];
+    snprintf(head, sizeof(head), "PROPFIND %s HTTP/1.1\r\nDepth: 1\r\n\r\n", target);
+    mf_request(head, body);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    cr_assert_eq(mf_run(dav_propfind), 207);
     clock_gettime(CLOCK_MONOTONIC, &t1);
-    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+    return (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
 Test(propfind, depth1_timing_1000_files)
@@ -530,21 +536,20 @@ Test(propfind, depth1_timing_1000_files)
         snprintf(rel, sizeof(rel), "big/file-%04d.txt", i);
         mf_put_file(rel, "some content");
     }
-    struct timespec t0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(propfind("/dav/big", "1", NULL), 207);
-    double first = seconds_since(&t0);
-    cr_assert_eq(n_responses(), 1001);
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(propfind("/dav/big", "1", NULL), 207);
-    double again = seconds_since(&t0);
+    double first = timed_propfind("/dav/big", NULL);
+    double again = timed_propfind("/dav/big", NULL);
+    size_t bytes = mf.body.len;
     const char *pf = "<propfind xmlns=\"DAV:\"><prop><getetag/><getcontentlength/>"
-                     "<resourcetype/></prop></propfind>";
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    cr_assert_eq(propfind("/dav/big", "1", pf), 207);
-    double named = seconds_since(&t0);
+                     "<resourcetype/><getlastmodified/></prop></propfind>";
+    double named = timed_propfind("/dav/big", pf);
+    /* One file changed behind the index's back: one sync, not a thousand. */
+    mf_put_file("big/file-0500.txt", "changed");
+    double one = timed_propfind("/dav/big", pf);
+    cr_assert_eq(propfind("/dav/big", "1", NULL), 207);
+    cr_assert_eq(n_responses(), 1001);
+    assert_prop_text("/dav/big/file-0500.txt", "getcontentlength", "7");
     fprintf(stderr,
-            "propfind depth 1, 1000 files: first (indexing) %.1f ms, allprop %.1f ms, "
-            "3 props %.1f ms, %zu bytes\n",
-            first * 1e3, again * 1e3, named * 1e3, mf.body.len);
+            "propfind depth 1, 1000 files: first (indexes all) %.1f ms, allprop %.1f ms "
+            "(%zu bytes), 4 live props %.1f ms, after one change %.1f ms\n",
+            first, again, bytes, named, one);
 }
