@@ -7,13 +7,16 @@
  * Depth 1 first reconciles the folder with the disk: one readdir, compared in memory with the
  * index's list of members, and dav_index_sync only for the names that differ (new on disk,
  * gone, or changed by type, inode, size or mtime), so an unchanged folder of any size costs
- * one directory read, one stat per name and one index query. Names that are not valid index
+ * one directory read, one stat per name and one index query; the folder's names are held in
+ * memory meanwhile (a name and some 40 bytes each). Names that are not valid index
  * paths are left out. Depth infinity only resolves the folder itself: reconciling every folder
  * of a tree would cost a readdir per folder for a request that is already refused past
  * cfg->depth_infinity_max entries; what the disk changed below it shows once a Depth 0/1
  * request or a method touches it.
  *
- * Known gaps: a name asked for twice in <prop> is answered twice; an index failure after the
+ * Known gaps: a folder filled behind the index's back costs one index transaction per new
+ * member on its first listing (the index has no batch sync: ~0.2 s for 1,000 files here, then
+ * ~4 ms per listing); a name asked for twice in <prop> is answered twice; an index failure after the
  * body began ends the body where it was (logged), as the status line is already out.
  */
 #include "dav.h"
@@ -44,6 +47,7 @@ struct pf {
     bool *found;     /* per name of q: answered in the 200 group */
     bool ok_open;    /* the 200 propstat of the current response is open */
     bool wants_dead; /* some names asked for are not live: the index's properties are read */
+    int64_t cur_id;  /* the entry being written */
     char href[DAV_INDEX_PATH_MAX + 512];
 };
 
@@ -89,9 +93,12 @@ static int dead_cb(void *ctx, const char *ns, const char *name, const char *valu
     if (pf->q->kind == DAV_XML_PROPNAME)
         return skip_invalid(dav_ms_prop_empty(&pf->ms, &xn));
     struct dav_xml_value v;
-    rc = dav_prop_value_decode(value, value_len, &v);
-    if (rc)
-        return rc;
+    if (dav_prop_value_decode(value, value_len, &v) < 0) {
+        /* One damaged value should not cost the client the whole listing. */
+        log_warn("propfind file_id=%lld prop=%s: stored value unreadable", (long long)pf->cur_id,
+                 name);
+        return 0;
+    }
     return skip_invalid(dav_ms_prop_xml(&pf->ms, &xn, &v));
 }
 
@@ -160,6 +167,7 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
     if (pf->q->n_names)
         memset(pf->found, 0, pf->q->n_names * sizeof(*pf->found));
     pf->ok_open = false;
+    pf->cur_id = e->id;
     int rc = live_props(pf, e);
     if (rc)
         return rc;
