@@ -341,7 +341,8 @@ static int reconcile(struct dav_env *env, const struct dav_req *req, DIR *d)
         goto out;
     for (size_t i = 0; i < r.n_disk; i++)
         r.disk[i].name = r.names + r.disk[i].name_off;
-    qsort(r.disk, r.n_disk, sizeof(*r.disk), disk_cmp);
+    if (r.n_disk)
+        qsort(r.disk, r.n_disk, sizeof(*r.disk), disk_cmp);
     rc = dav_index_list(env->ix, req->user_id, req->path, listed_cb, &r);
     if (!rc)
         rc = sync_diff(&r);
