@@ -248,7 +248,14 @@ static void linger_close(struct conn *c)
 /* --- requests --- */
 
 static void on_input(struct conn *c);
+static bool input_full(const struct conn *c);
 static void tls_pump(struct conn *c);
+
+/* Records received and not yet decrypted, waiting for room in the input buffer. */
+static bool tls_backlog(const struct conn *c)
+{
+    return c->tls && c->tls->in && c->tls->in_ready > c->tls->in_off;
+}
 static int tls_start(struct conn *c);
 
 struct http_request *conn_scratch_request(void)
@@ -381,11 +388,14 @@ void conn_body_resume(struct conn *c)
 {
     if (c->state != CONN_READ_BODY)
         return;
-    rx_resume(c);
+    /* What waits in the input buffer first; receive again only once there is room, or the
+     * input buffer grows past its limit while the upload is busy. */
     if (c->tls)
         tls_pump(c);
     else
         on_input(c);
+    if (c->state == CONN_READ_BODY && !input_full(c) && !tls_backlog(c))
+        rx_resume(c);
 }
 
 static bool read_head(struct conn *c)
@@ -764,8 +774,8 @@ static void tls_pump(struct conn *c)
     if (s->in && s->in_off == s->in_len)
         buf_release(&c->loop->tls_in_pool, &s->in, &s->in_cap);
     /* Records still waiting because the input buffer is full: stop receiving until the
-     * request in progress makes room (conn_response_done resumes). */
-    if (s->in && s->in_ready > s->in_off)
+     * request in progress makes room (conn_response_done, conn_body_resume resume). */
+    if (tls_backlog(c))
         rx_pause(c);
     if (c->flags & CF_EOF && (c->state == CONN_LINGER)) {
         conn_abort(c);
