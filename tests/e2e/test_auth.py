@@ -235,9 +235,53 @@ def test(binary):
                       "alice cannot list bob's folder by %s: %d" % (path, st))
             rc, st, _, body = curl(srv, "/dav/inner-link", user=alice)
             check(st == 200 and body == b"file of alice\n", "a symlink inside her tree works")
-            rc, st, _, _ = curl(srv, "/dav/secret.txt", "-X", "DELETE", user=alice)
-            check(st == 405 and os.path.exists(os.path.join(files["bob"], "secret.txt")),
-                  "a write method does not touch bob's tree: %d" % st)
+            bob_before = sorted(os.listdir(files["bob"]))
+            with open(os.path.join(files["bob"], "secret.txt"), "rb") as f:
+                secret_before = f.read()
+            payload = os.path.join(srv.root, "payload.txt")
+            with open(payload, "wb") as f:
+                f.write(b"written by alice\n")
+            port = srv.tls_port
+            for dest in ["/dav/../bob/stolen.txt", "/bob/stolen.txt", "/files/bob/stolen.txt",
+                         "https://localhost:%d/dav/%%2e%%2e/bob/stolen.txt" % port,
+                         "https://localhost:%d/dav/rel-dir/stolen.txt" % port,
+                         "/dav/rel-dir/stolen.txt"]:
+                for method in ("COPY", "MOVE"):
+                    rc, st, _, _ = curl(srv, "/dav/inner-link", "-X", method,
+                                        "-H", "Destination: " + dest, user=alice)
+                    check(st in (400, 403, 404, 409, 502),
+                          "alice cannot %s into bob's tree (Destination %s): %d" % (
+                              method, dest, st))
+                    rc, st, _, _ = curl(srv, "/dav/abs-link", "-X", method,
+                                        "-H", "Destination: /dav/got-secret.txt", user=alice)
+                    check(st in (403, 404, 409),
+                          "alice cannot %s bob's file out through a link: %d" % (method, st))
+            for path in ["/dav/../bob/x", "/dav/rel-dir/x", "/dav/rel-dir"]:
+                rc, st, _, _ = curl(srv, path, "--path-as-is", "-X", "MKCOL", user=alice)
+                check(st in (400, 403, 404, 405, 409),
+                      "alice cannot MKCOL in bob's tree by %s: %d" % (path, st))
+            # Writes by every route that reads could take: each must stay in alice's tree or
+            # be refused, and bob's tree must come out unchanged.
+            for path in ["/dav/../bob/secret.txt", "/dav/%2e%2e/bob/secret.txt",
+                         "/dav/..%2fbob/secret.txt", "/dav/rel-link", "/dav/abs-link",
+                         "/dav/rel-dir/secret.txt", "/dav/rel-dir/new.txt",
+                         "/files/bob/secret.txt", "/bob/new.txt"]:
+                rc, st, _, _ = curl(srv, path, "--path-as-is", "-T", payload, user=alice)
+                check(st in (400, 403, 404, 405, 409),
+                      "alice cannot PUT into bob's tree by %s: %d" % (path, st))
+                rc, st, _, _ = curl(srv, path, "--path-as-is", "-X", "DELETE", user=alice)
+                check(st in (204, 400, 403, 404, 405, 409),
+                      "alice's DELETE of %s stays in her tree: %d" % (path, st))
+            check_eq(sorted(os.listdir(files["bob"])), bob_before, "bob's tree has the same names")
+            with open(os.path.join(files["bob"], "secret.txt"), "rb") as f:
+                check(f.read() == secret_before, "bob's secret.txt is unchanged")
+            check(not os.path.exists(os.path.join(files["alice"], "got-secret.txt")),
+                  "nothing of bob's arrived in alice's tree")
+            # Her own tree takes writes (the same credentials, a path that is hers).
+            rc, st, _, _ = curl(srv, "/dav/mine.txt", "-T", payload, user=alice)
+            check_eq(st, 201, "alice can PUT into her own tree")
+            with open(os.path.join(files["alice"], "mine.txt"), "rb") as f:
+                check(f.read() == b"written by alice\n", "her upload landed in her tree")
 
         with section("app passwords"):
             rc, out, err = user_cmd(binary, data, "token", "alice", "phone")
@@ -319,9 +363,12 @@ def test(binary):
             rc, st, _, _ = curl(srv, "/dav/a.txt", "-X", "DELETE", "-H", "Cookie: " + cookie,
                                 "-H", "X-CSRF-Token: " + "x" * 43)
             check_eq(st, 403, "with a wrong CSRF token")
-            rc, st, _, _ = curl(srv, "/dav/a.txt", "-X", "DELETE", "-H", "Cookie: " + cookie,
-                                "-H", "X-CSRF-Token: " + csrf_token)
-            check_eq(st, 405, "with the CSRF token the request passes the gate (no DELETE yet)")
+            rc, st, _, _ = curl(srv, "/dav/a.txt", "-X", "PROPPATCH", "-H", "Cookie: " + cookie,
+                                "-H", "X-CSRF-Token: " + csrf_token, "--data-binary",
+                                '<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:">'
+                                '<D:set><D:prop><x:k xmlns:x="urn:t">v</x:k></D:prop></D:set>'
+                                '</D:propertyupdate>', "-H", "Content-Type: application/xml")
+            check_eq(st, 207, "with the CSRF token the request passes the gate")
             rc, st, _, _ = curl(srv, "/logout", "-X", "POST", "-H", "Cookie: " + cookie)
             check_eq(st, 403, "logout without the CSRF token")
             rc, st, hd, _ = curl(srv, "/logout", "-X", "POST", "-H", "Cookie: " + cookie,
