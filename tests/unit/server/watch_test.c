@@ -5,6 +5,7 @@
  * the user's root.
  */
 #include <criterion/criterion.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -23,6 +24,8 @@
 
 #define HASH "$argon2id$v=19$m=8,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"
 #define WAIT_MS 5000
+/* Longer than the watcher's quiet time: its window is flushed. */
+#define QUIET_WAIT_MS 600
 
 static char dir[64];
 static char files[128]; /* DATA/files */
@@ -286,6 +289,48 @@ Test(watch, many_events_one_window)
     }
     cr_assert(wait_entry(alice, "many/f499", 10));
     cr_assert(wait_entry(alice, "many/f000", 10));
+}
+
+/* More events than the kernel queues while the watcher is held up: IN_Q_OVERFLOW, and the
+ * rescan that follows still finds every file. */
+Test(watch, lost_events_are_caught_up_by_a_rescan, .timeout = 120)
+{
+    int max = 16384;
+    FILE *f = fopen("/proc/sys/fs/inotify/max_queued_events", "r");
+    if (f) {
+        cr_assert_eq(fscanf(f, "%d", &max), 1);
+        fclose(f);
+    }
+    cr_assert_lt(max, 200000, "max_queued_events %d too large for this test", max);
+    start();
+    mk("flood");
+    cr_assert(wait_entry(alice, "flood", 0));
+
+    /* Hold the database's write lock so the watcher blocks in its next sync. */
+    sqlite3 *db;
+    char p[PATH_MAX];
+    snprintf(p, sizeof(p), "%s/fastfile.db", dir);
+    cr_assert_eq(sqlite3_open(p, &db), SQLITE_OK);
+    cr_assert_eq(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    put("flood/first", "1");
+    sleep_ms(QUIET_WAIT_MS);
+    char name[64];
+    int n = max / 2 + 1000; /* IN_CREATE, IN_MODIFY, IN_CLOSE_WRITE each */
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "flood/f%06d", i);
+        put(name, "ab");
+    }
+    cr_assert_eq(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+
+    /* The rescan syncs thousands of new files: slow under sanitizers. */
+    snprintf(name, sizeof(name), "flood/f%06d", n - 1);
+    for (int t = 0; t < 60000 && dav_index_lookup(ix, alice, name, &(struct dav_entry){0}); t += 50)
+        sleep_ms(50);
+    for (int i = 0; i < n; i++) {
+        snprintf(name, sizeof(name), "flood/f%06d", i);
+        cr_assert(wait_entry(alice, name, 2), "%s missing after the flood", name);
+    }
 }
 
 Test(watch, stop_without_start_is_a_no_op)
