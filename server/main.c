@@ -35,6 +35,7 @@
 #include "work.h"
 #include "index.h"
 #include "version.h"
+#include "watch.h"
 
 static const char usage[] =
     "usage: fastfile <command> [options]\n"
@@ -309,6 +310,11 @@ static int serve(int argc, char **argv)
         rc = work_pool_start(&site.dav_work, WORK_DAV, cfg.dav_workers, WORK_QUEUE_MAX, &site);
     if (rc < 0)
         die("event=work_pool_failed err=%d", rc);
+    /* Without it the server still works: outside changes then show when a request stats them. */
+    struct watch *watch = NULL;
+    rc = watch_start(&watch, cfg.data_dir, site.files_fd);
+    if (rc < 0)
+        log_warn("event=watch_failed err=%d", rc);
     for (unsigned i = 0; i < n; i++) {
         rc = pthread_create(&loops[i].thread, NULL, loop_run, &loops[i]);
         if (rc != 0)
@@ -352,6 +358,7 @@ static int serve(int argc, char **argv)
         loop_stop(&loops[i]);
     for (unsigned i = 0; i < n; i++)
         pthread_join(loops[i].thread, NULL);
+    watch_stop(watch);
     /* Work not tied to a connection (failure records) may still be queued: finish it while the
      * loops' inboxes exist, then run what came back. */
     work_pool_stop(site.work);
