@@ -311,7 +311,7 @@ run_wrk() {
         pre=(env "PUT_SIZE=65536" "PUT_POOL=$PUT_POOL")
         extra=(-H "Authorization: Basic $DAV_BASIC") ;;
     move) url=$(dav_url_of "$s")/mv/ conns=16 script=$HERE/wrk/move.lua
-        pre=(env "MOVE_POOL=$MOVE_POOL") extra=(-H "Authorization: Basic $DAV_BASIC") ;;
+        pre=(env "MOVE_POOL=$MOVE_POOL" "MOVE_THREADS=$WRK_THREADS") extra=(-H "Authorization: Basic $DAV_BASIC") ;;
     get1k) url=$http/1k.bin conns=64 ;;
     get1m) url=$http/1m.bin conns=16 ;;
     tls1k) url=$https/1k.bin conns=64 ;;
