@@ -152,11 +152,18 @@ static inline int mf_run(int (*method)(struct dav_env *, const struct dav_req *,
     return mf.resp.status;
 }
 
+/* The absolute path of rel below alice's root (room for any PATH_MAX root and rel). */
+static inline void mf_abs(char p[2 * PATH_MAX], const char *rel)
+{
+    int n = snprintf(p, 2 * PATH_MAX, "%s/%s", mf.files, rel);
+    cr_assert(n > 0 && n < PATH_MAX, "path too long: %s", rel);
+}
+
 /* Create a file below alice's root with content, folders on the way. */
 static inline void mf_put_file(const char *rel, const char *content)
 {
-    char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/%s", mf.files, rel);
+    char p[2 * PATH_MAX];
+    mf_abs(p, rel);
     for (char *s = p + strlen(mf.files) + 1; (s = strchr(s, '/')); s++) {
         *s = '\0';
         mkdir(p, 0755);
@@ -170,16 +177,16 @@ static inline void mf_put_file(const char *rel, const char *content)
 
 static inline void mf_mkdir(const char *rel)
 {
-    char p[PATH_MAX];
-    snprintf(p, sizeof(p), "%s/%s", mf.files, rel);
+    char p[2 * PATH_MAX];
+    mf_abs(p, rel);
     cr_assert_eq(mkdir(p, 0755), 0, "%s", p);
 }
 
 static inline bool mf_exists(const char *rel)
 {
-    char p[PATH_MAX];
+    char p[2 * PATH_MAX];
     struct stat sb;
-    snprintf(p, sizeof(p), "%s/%s", mf.files, rel);
+    mf_abs(p, rel);
     return lstat(p, &sb) == 0;
 }
 
