@@ -22,7 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fsx.h"
 
 bool dav_lock_covers(const struct dav_lock *lk, const char *path)
 {

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The live properties and the stored form of dead property values, see liveprop.h.
+ *
+ * creationdate is the birth time from statx when the file system keeps one, else the
+ * modification time (Linux has no other creation time). For members of a listed folder it is
+ * read through the folder's descriptor by name, which cannot leave the tree (one segment, no
+ * symlink followed); a symlink, and anything not listed, goes through the confinement layer.
+ *
+ * Known gaps: no getcontentlanguage; quota-used-bytes is the user's whole use, on every
+ * collection (RFC 4331 §3 allows it: the bytes counted against the quota that applies).
+ */
+#include "liveprop.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "date.h"
+#include "fsx.h"
+#include "mime.h"
+
+#define LIVE(local, allprop, files, dirs)                                                       \
+    {.name = {IOV_LIT(DAV_XML_NS_DAV), IOV_LIT(local)},                                         \
+     .in_allprop = (allprop),                                                                   \
+     .on_files = (files),                                                                       \
+     .on_dirs = (dirs),                                                                         \
+     .is_protected = true}
+
+const struct dav_liveprop dav_liveprops[DAV_LIVE_COUNT] = {
+    [DAV_LIVE_CREATIONDATE] = LIVE("creationdate", true, true, true),
+    [DAV_LIVE_DISPLAYNAME] = LIVE("displayname", true, true, true),
+    [DAV_LIVE_GETCONTENTLENGTH] = LIVE("getcontentlength", true, true, false),
+    [DAV_LIVE_GETCONTENTTYPE] = LIVE("getcontenttype", true, true, false),
+    [DAV_LIVE_GETETAG] = LIVE("getetag", true, true, true),
+    [DAV_LIVE_GETLASTMODIFIED] = LIVE("getlastmodified", true, true, true),
+    [DAV_LIVE_LOCKDISCOVERY] = LIVE("lockdiscovery", true, true, true),
+    [DAV_LIVE_RESOURCETYPE] = LIVE("resourcetype", true, true, true),
+    [DAV_LIVE_SUPPORTEDLOCK] = LIVE("supportedlock", true, true, true),
+    [DAV_LIVE_QUOTA_AVAILABLE] = LIVE("quota-available-bytes", false, false, true),
+    [DAV_LIVE_QUOTA_USED] = LIVE("quota-used-bytes", false, false, true),
+};
+
+int dav_liveprop_find(const struct dav_xml_name *name)
+{
+    if (!iov_eq(name->ns, IOV_LIT(DAV_XML_NS_DAV)))
+        return -1;
+    for (int i = 0; i < DAV_LIVE_COUNT; i++) {
+        if (iov_eq(name->local, dav_liveprops[i].name.local))
+            return i;
+    }
+    return -1;
+}
+
+bool dav_liveprop_applies(enum dav_live_id id, const struct dav_entry *e)
+{
+    return e->is_dir ? dav_liveprops[id].on_dirs : dav_liveprops[id].on_files;
+}
+
+struct dav_live_lock {
+    struct dav_lock lk;
+    struct dav_xml_value owner;
+    char root[DAV_INDEX_PATH_MAX + 256];
+};
+
+void dav_live_init(struct dav_live_ctx *lc, struct dav_env *env, const struct dav_req *req)
+{
+    *lc = (struct dav_live_ctx){.env = env, .req = req, .dir_fd = -1};
+}
+
+void dav_live_release(struct dav_live_ctx *lc)
+{
+    free(lc->locks);
+    lc->locks = NULL;
+    lc->n_locks = lc->cap_locks = 0;
+}
+
+int dav_href_of(char *buf, size_t cap, const char *href_root, const char *path, bool is_dir)
+{
+    const char *slash = is_dir && path[0] ? "/" : "";
+    int n = snprintf(buf, cap, "%s%s%s", href_root, path, slash);
+    if (n < 0 || (size_t)n >= cap)
+        return -ENAMETOOLONG;
+    return n;
+}
+
+/* Floor division: times before 1970 stay in the right second. */
+static time_t seconds_of(int64_t ns)
+{
+    int64_t s = ns / 1000000000;
+    if (ns % 1000000000 < 0)
+        s--;
+    return (time_t)s;
+}
+
+static time_t birth_time(struct dav_live_ctx *lc, const struct dav_entry *e)
+{
+    struct statx sx;
+    int rc = -1;
+    unsigned mask = STATX_TYPE | STATX_BTIME;
+    if (lc->dir_fd >= 0 && e->name[0]) {
+        rc = statx(lc->dir_fd, e->name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, mask, &sx);
+        if (rc == 0 && S_ISLNK(sx.stx_mode))
+            rc = -1;
+    }
+    if (rc != 0) {
+        int fd = fsx_open(lc->req->root_fd, e->path, O_PATH, 0);
+        if (fd >= 0) {
+            rc = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, &sx);
+            close(fd);
+        }
+    }
+    /* No birth time kept (or the file just went): the modification time is the best there is. */
+    if (rc != 0 || !(sx.stx_mask & STATX_BTIME))
+        return seconds_of(e->mtime_ns);
+    return (time_t)sx.stx_btime.tv_sec;
+}
+
+static int write_text(struct dav_ms *ms, enum dav_live_id id, const char *s)
+{
+    return dav_ms_prop_text(ms, &dav_liveprops[id].name, iov_make(s, strlen(s)));
+}
+
+static int write_creationdate(struct dav_live_ctx *lc, struct dav_ms *ms,
+                              const struct dav_entry *e)
+{
+    time_t t = birth_time(lc, e);
+    struct tm tm;
+    char buf[32];
+    /* RFC 4918 §15.1: RFC 3339 date-time, in UTC. */
+    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+        return -EOVERFLOW;
+    return write_text(ms, DAV_LIVE_CREATIONDATE, buf);
+}
+
+static int lock_cb(void *ctx, const struct dav_lock *lk)
+{
+    struct dav_live_ctx *lc = ctx;
+    if (lc->n_locks == lc->cap_locks) {
+        size_t cap = lc->cap_locks ? 2 * lc->cap_locks : 4;
+        struct dav_live_lock *p = realloc(lc->locks, cap * sizeof(*p));
+        if (!p)
+            return -ENOMEM;
+        lc->locks = p;
+        lc->cap_locks = cap;
+    }
+    lc->locks[lc->n_locks++].lk = *lk;
+    return 0;
+}
+
+static int write_lockdiscovery(struct dav_live_ctx *lc, struct dav_ms *ms,
+                               const struct dav_entry *e)
+{
+    lc->n_locks = 0;
+    int rc = dav_index_lock_find(lc->env->ix, lc->req->user_id, e->path, false, lc->req->now,
+                                 lock_cb, lc);
+    if (rc)
+        return rc;
+    /* Converted only now: realloc above may have moved what the pointers would point into. */
+    struct dav_ms_lock small[4];
+    struct dav_ms_lock *ms_locks = small;
+    if (lc->n_locks > sizeof(small) / sizeof(small[0])) {
+        ms_locks = calloc(lc->n_locks, sizeof(*ms_locks));
+        if (!ms_locks)
+            return -ENOMEM;
+    }
+    for (size_t i = 0; i < lc->n_locks; i++) {
+        struct dav_live_lock *l = &lc->locks[i];
+        /* A lock rooted elsewhere covers e by depth infinity: its root is a folder. */
+        bool root_is_dir = strcmp(l->lk.path, e->path) != 0 || e->is_dir;
+        rc = dav_href_of(l->root, sizeof(l->root), lc->req->href_root, l->lk.path, root_is_dir);
+        if (rc < 0)
+            goto out;
+        /* The index keeps the owner fragment without its xml:lang. */
+        l->owner = (struct dav_xml_value){.xml = iov_make(l->lk.owner, strlen(l->lk.owner))};
+        int64_t left = l->lk.expires - lc->req->now;
+        ms_locks[i] = (struct dav_ms_lock){
+            .exclusive = l->lk.scope == DAV_LOCK_EXCLUSIVE,
+            .depth_infinity = l->lk.is_infinite,
+            .owner = l->lk.owner[0] ? &l->owner : NULL,
+            .timeout = left > 0 ? (uint64_t)left : 0,
+            .token = iov_make(l->lk.token, strlen(l->lk.token)),
+            .root = iov_make(l->root, (size_t)rc),
+        };
+    }
+    rc = dav_ms_prop_lockdiscovery(ms, ms_locks, lc->n_locks);
+out:
+    if (ms_locks != small)
+        free(ms_locks);
+    return rc;
+}
+
+/* RFC 4331 §3, §4: figures for the user, once per request. */
+static int quota_figures(struct dav_live_ctx *lc)
+{
+    if (lc->has_quota)
+        return 0;
+    int rc = dav_index_quota_used(lc->env->ix, lc->req->user_id, &lc->quota_used);
+    if (rc)
+        return rc;
+    int64_t quota = lc->env->cfg->quota_bytes;
+    if (quota >= 0) {
+        lc->quota_available = quota > lc->quota_used ? quota - lc->quota_used : 0;
+    } else {
+        struct statvfs vfs;
+        if (fstatvfs(lc->req->root_fd, &vfs) < 0)
+            return -errno;
+        uint64_t avail = (uint64_t)vfs.f_bavail * vfs.f_frsize;
+        lc->quota_available = avail > INT64_MAX ? INT64_MAX : (int64_t)avail;
+    }
+    lc->has_quota = true;
+    return 0;
+}
+
+static int write_quota(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id id)
+{
+    int rc = quota_figures(lc);
+    if (rc)
+        return rc;
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRId64,
+             id == DAV_LIVE_QUOTA_USED ? lc->quota_used : lc->quota_available);
+    return write_text(ms, id, buf);
+}
+
+int dav_live_write(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id id,
+                   const struct dav_entry *e)
+{
+    const struct dav_xml_name *name = &dav_liveprops[id].name;
+    char buf[HTTP_DATE_LEN + 1];
+    switch (id) {
+    case DAV_LIVE_CREATIONDATE:
+        return write_creationdate(lc, ms, e);
+    case DAV_LIVE_DISPLAYNAME:
+        return write_text(ms, id, e->name);
+    case DAV_LIVE_GETCONTENTLENGTH:
+        snprintf(buf, sizeof(buf), "%" PRIu64, e->size);
+        return write_text(ms, id, buf);
+    case DAV_LIVE_GETCONTENTTYPE:
+        return write_text(ms, id, http_mime_type(iov_make(e->name, strlen(e->name))));
+    case DAV_LIVE_GETETAG:
+        return write_text(ms, id, e->etag);
+    case DAV_LIVE_GETLASTMODIFIED:
+        http_date_format(seconds_of(e->mtime_ns), buf);
+        return write_text(ms, id, buf);
+    case DAV_LIVE_LOCKDISCOVERY:
+        return write_lockdiscovery(lc, ms, e);
+    case DAV_LIVE_RESOURCETYPE:
+        if (!e->is_dir)
+            return dav_ms_prop_empty(ms, name);
+        /* The root element declares D; the fragment needs nothing else. */
+        return dav_ms_prop_xml(ms, name,
+                               &(struct dav_xml_value){.xml = IOV_LIT("<D:collection/>")});
+    case DAV_LIVE_SUPPORTEDLOCK:
+        return dav_ms_prop_supportedlock(ms);
+    case DAV_LIVE_QUOTA_AVAILABLE:
+    case DAV_LIVE_QUOTA_USED:
+        return write_quota(lc, ms, id);
+    case DAV_LIVE_COUNT:
+        break;
+    }
+    return -EINVAL;
+}
+
+size_t dav_prop_value_len(const struct dav_xml_value *v)
+{
+    return v->xml.len + (v->lang.base ? v->lang.len + 2 : 0);
+}
+
+void dav_prop_value_encode(const struct dav_xml_value *v, char *out)
+{
+    if (v->lang.base) {
+        *out++ = '\0';
+        memcpy(out, v->lang.base, v->lang.len);
+        out += v->lang.len;
+        *out++ = '\0';
+    }
+    if (v->xml.len)
+        memcpy(out, v->xml.base, v->xml.len);
+}
+
+int dav_prop_value_decode(const char *stored, size_t len, struct dav_xml_value *v)
+{
+    *v = (struct dav_xml_value){.xml = iov_make(stored, len)};
+    if (len == 0 || stored[0] != '\0')
+        return 0;
+    const char *end = memchr(stored + 1, '\0', len - 1);
+    if (!end)
+        return -EIO;
+    v->lang = iov_make(stored + 1, (size_t)(end - stored - 1));
+    v->xml = iov_make(end + 1, len - (size_t)(end + 1 - stored));
+    return 0;
+}
