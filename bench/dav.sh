@@ -160,6 +160,12 @@ run_upload() {
         printf '%s\tup1g\t%s\tfailed=1\n' "$s" "$round" >>"$RESULTS"
         return 1
     fi
+    # a cut upload's MB/s would be the rate of its first megabytes: no figures then
+    if [ "$errors" -gt 0 ]; then
+        printf '%s\tup1g\t%s\tfailed=1 errors=%d bytes=%d\n' "$s" "$round" "$errors" "$bytes" |
+            tee -a "$RESULTS" >&2
+        return 1
+    fi
     awk -v s="$s" -v r="$round" -v b="$bytes" -v secs="$secs" -v n="$UP1G_REPS" -v e="$errors" \
         -v ticks="$ticks" -v hz="$CLK_TCK" -v rates="${rates[*]}" -v ccpu="$ccpu" 'BEGIN {
         cpu = ticks / hz

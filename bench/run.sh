@@ -469,8 +469,10 @@ if [ -n "$BENCH_OUT" ]; then
     done
     for s in "${DAV_UP[@]}"; do
         mkdir -p "$BENCH_OUT/logs/dav-$s"
+        # fastfile's own logs are in its runtime dir (the static phase's, when it ran, too)
         cp "$RUNTIME/dav-$s"/*.log "$RUNTIME/dav-$s"/*.conf "$RUNTIME/dav-$s"/litmus/*.log \
             "$BENCH_OUT/logs/dav-$s/" 2>/dev/null || true
+        [ "$s" != fastfile ] || cp "$RUNTIME/fastfile"/*.log "$BENCH_OUT/logs/dav-$s/" 2>/dev/null || true
     done
     say "kept results.tsv, table.txt, table.md and logs/ in $BENCH_OUT"
 fi
