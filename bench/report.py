@@ -9,12 +9,14 @@ several files (several runs) may be given and are pooled. Prints, per workload a
 the median over rounds of req/s, p99 latency and server CPU time per request, with the
 spread (max-min)/median of req/s and of CPU/request (for `handshakes` and `resumes` a
 request is a connection, so req/s is handshakes/s); the large downloads (tls1g) apart, with
-MB/s and server CPU seconds per GiB; then the ratios of the subject (fastfile) to each peer:
+MB/s and server CPU seconds per GiB (up1g, the 1 GiB WebDAV upload, there too); the litmus
+counts per server; then the ratios of the subject (fastfile) to each peer:
   req/s x    = subject req/s / peer req/s                 (>1: subject serves more)
   MB/s x     = subject MB/s / peer MB/s                   (tls1g)
   CPU eff x  = peer CPU per request (per GiB for tls1g) / subject's (>1: subject uses less)
   mem eff x  = peer bytes/conn / subject bytes/conn       (>1: subject uses less memory)
-and the idle-connection memory per server (RSS and Pss growth per open connection).
+and the idle-connection memory per server (RSS and Pss growth per open connection); and,
+when the dav workloads ran, the WebDAV targets of issue 5 met or not.
 """
 import argparse
 import statistics
@@ -29,7 +31,16 @@ LABELS = {
     "tls1g": "HTTPS 1 GiB download",
     "auth1k": "GET 1 KiB of /dav/ with HTTP Basic",
     "logins": "POST /login (one Argon2id each)",
+    "propall": "PROPFIND Depth 1 allprop, 1,000 files",
+    "propnamed": "PROPFIND Depth 1, 4 named properties, 1,000 files",
+    "put64k": "PUT 64 KiB (replacing)",
+    "move": "MOVE (rename)",
+    "up1g": "PUT of 1 GiB (curl)",
 }
+
+# issue 5's WebDAV targets: (workload, peer, figure, minimum ratio subject/peer)
+TARGETS = [("propall", "nginx", "req_s", 1.5), ("propnamed", "nginx", "req_s", 1.5),
+           ("put64k", "lighttpd", "req_s", 1.3), ("up1g", "lighttpd", "mb_s", 1.0)]
 
 ap = argparse.ArgumentParser(description="median table of bench/run.sh results")
 ap.add_argument("results", nargs="+")
@@ -100,12 +111,16 @@ def table(title, cols, rows):
 
 
 def is_download(wl):
-    return any("cpu_s_gib" in data[(wl, srv)] or wl == "tls1g"
+    return any("cpu_s_gib" in data[(wl, srv)] or wl in ("tls1g", "up1g")
                for srv in servers if (wl, srv) in data)
 
 
-wrk_wls = [w for w in workloads if not w.startswith("idle") and not is_download(w)]
-dl_wls = [w for w in workloads if not w.startswith("idle") and is_download(w)]
+def is_run(wl):
+    return not wl.startswith("idle") and wl != "litmus"
+
+
+wrk_wls = [w for w in workloads if is_run(w) and not is_download(w)]
+dl_wls = [w for w in workloads if is_run(w) and is_download(w)]
 idle_wls = [w for w in workloads if w.startswith("idle")]
 
 rows = []
@@ -142,8 +157,8 @@ for wl in dl_wls:
                      spread(wl, srv, "mb_s"), num(med(wl, srv, "cpu_s_gib"), 3),
                      spread(wl, srv, "cpu_s_gib"), num(med(wl, srv, "cpu_pct")),
                      num(med(wl, srv, "client_cpu_pct")), f"{errs:.0f}" + (" !" if errs else "")])
-table("Single large downloads (medians over rounds; MB/s over the download time;"
-      " client % = curl's CPU)",
+table("Single large transfers, tls1g downloads and up1g uploads (medians over rounds;"
+      " MB/s over the transfer time; client % = curl's CPU)",
       ["workload", "server", "runs", "MB/s", "spread", "CPU s/GiB", "spread", "CPU %",
        "client %", "errors"], rows)
 
@@ -160,6 +175,18 @@ for wl in idle_wls:
 table("Idle keep-alive connections (memory growth of the server's process tree)",
       ["workload", "server", "open", "failed", "RSS B/conn", "Pss B/conn", "RSS MiB",
        "base MiB"], rows)
+
+rows = []
+for srv in servers:
+    d = data.get(("litmus", srv))
+    if not d:
+        continue
+    done, asked = med("litmus", srv, "suites"), med("litmus", srv, "suites_asked")
+    rows.append([srv, num(med("litmus", srv, "passed")), num(med("litmus", srv, "failed")),
+                 num(med("litmus", srv, "warnings")), num(med("litmus", srv, "skipped")),
+                 f"{num(done)} of {num(asked)}"])
+table("litmus (tests passed, failed, warnings, skipped; suites that finished)",
+      ["server", "passed", "failed", "warnings", "skipped", "suites"], rows)
 
 s = a.subject
 rows = []
@@ -194,3 +221,16 @@ elif ("auth1k", s) in data and ("get1k", s) in data:
     # The signed-in path against the public one, same server, same run.
     print(f"\n{s} auth1k / get1k: req/s x {ratio(med('auth1k', s, 'req_s'), med('get1k', s, 'req_s'))},"
           f" CPU eff x {ratio(med('get1k', s, 'cpu_us_req'), med('auth1k', s, 'cpu_us_req'))}")
+
+rows = []
+for wl, peer, key, want in TARGETS:
+    x, y = med(wl, s, key), med(wl, peer, key)
+    if x is None or y is None:
+        continue
+    got = x / y if y else 0
+    rows.append([wl, f"{s} vs {peer}", "MB/s" if key == "mb_s" else "req/s", f"{got:.2f}",
+                 f">= {want:.1f}", "yes" if got >= want else "NO"])
+if rows:
+    print()
+    table("Targets of issue 5 (ratio of medians)", ["workload", "pair", "figure", "ratio",
+          "target", "met"], rows)

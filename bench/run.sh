@@ -1,7 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # bench/run.sh: fastfile next to nginx and lighttpd on static GETs over HTTP and HTTPS, TLS
-# handshakes, a single large HTTPS download, and idle connections.
+# handshakes, a single large HTTPS download, and idle connections; and next to Apache
+# mod_dav, lighttpd mod_webdav and nginx dav-ext on WebDAV (the dav set, bench/dav.sh).
 #
 # usage: bash bench/run.sh        (after building fastfile; see bench/README.md)
 #
@@ -21,6 +22,8 @@
 #               connections: the signed-in path, to set against get1k's /public/
 #   logins      (fastfile only) HTTP POST /login with the right password, 4 keep-alive
 #               connections: one Argon2id verification (default limits) and a new session each
+# The dav set (propall propnamed put64k move up1g litmus) runs after these, on each server
+# restarted in its WebDAV configuration (Apache too): see bench/dav.sh.
 # fastfile serves the tree under /public/ (and a user's copy under /dav/); the peers at /.
 # Each run records req/s (or MB/s), p99 latency and the CPU time the server's process tree
 # used per request (per handshake; per GiB for tls1g). Then each server is restarted fresh
@@ -29,20 +32,26 @@
 #
 # environment (defaults in brackets):
 #   FASTFILE      fastfile binary [./build/fastfile]; set it empty to skip fastfile
-#   SERVERS       servers to run ["fastfile nginx lighttpd"]
+#   SERVERS       servers to run ["fastfile nginx lighttpd apache"]; apache runs the dav
+#                 workloads only
 #   WORKLOADS     workloads, or the sets "plain" (get1k get1m), "tls" (tls1k handshakes
-#                 resumes tls1g) and "auth" (get1k auth1k logins) ["plain tls"]
+#                 resumes tls1g), "auth" (get1k auth1k logins) and "dav" (propall propnamed
+#                 put64k move up1g litmus) ["plain tls"]
 #   TLS1G_REPS    1 GiB downloads per tls1g run [3]
+#   UP1G_REPS     1 GiB uploads per up1g run [1]
+#   LITMUS_TESTS  litmus suites ["basic copymove props locks http"]
 #   DURATION      seconds per wrk run [10]         WARMUP   seconds of wrk before each run [1]
 #   ROUNDS        rounds [3]                       WRK_THREADS  wrk threads [1]
 #   IDLE_N        idle connections, 0 to skip [5000]
 #   IDLE_GET      1: one GET on each idle connection before it idles, 0: connect only [1]
 #   SERVER_CPU    CPU for the servers [0]          LOADGEN_CPU  CPU for wrk / the client [1]
-#   BASE_PORT     fastfile's HTTP port, nginx on +1, lighttpd on +2; HTTPS on +3, +4, +5 [18480]
+#   BASE_PORT     fastfile's HTTP port, nginx on +1, lighttpd on +2; HTTPS on +3, +4, +5;
+#                 apache (WebDAV only) on +6 [18480]
 #   BENCH_OUT     directory to keep results.tsv, table.txt, table.md and server logs [none]
-#   NGINX_BIN / LIGHTTPD_BIN   peer binaries [found on PATH and in /usr/sbin]
-# Requires wrk, python3, curl, openssl, taskset (and cc for handshakes); nginx (nginx-light) and lighttpd are skipped with a
-# warning when missing. Installs nothing, never touches /etc or system services, stops only
+#   NGINX_BIN / LIGHTTPD_BIN / APACHE_BIN   peer binaries [found on PATH and in /usr/sbin]
+# Requires wrk, python3, curl, openssl, taskset (and cc for handshakes, litmus for litmus);
+# nginx (nginx-light), lighttpd and, for dav, apache2, libnginx-mod-http-dav-ext and
+# lighttpd-mod-webdav are skipped with a warning when missing. Installs nothing, never touches /etc or system services, stops only
 # the processes it started (by PID) and removes its temporary directory on exit.
 set -uo pipefail
 
@@ -51,7 +60,7 @@ TOP=$(cd "$HERE/.." && pwd)
 . "$HERE/lib.sh"
 
 FASTFILE=${FASTFILE-$TOP/build/fastfile}
-SERVERS=${SERVERS:-"fastfile nginx lighttpd"}
+SERVERS=${SERVERS:-"fastfile nginx lighttpd apache"}
 WORKLOADS=${WORKLOADS:-"plain tls"}
 TLS1G_REPS=${TLS1G_REPS:-3}
 DURATION=${DURATION:-10}
@@ -81,13 +90,24 @@ for wl in $WORKLOADS; do
     plain) wls+=(get1k get1m) ;;
     tls) wls+=(tls1k handshakes resumes tls1g) ;;
     auth) wls+=(get1k auth1k logins) ;;
+    dav) wls+=(propall propnamed put64k move up1g litmus) ;;
     get1k | get1m | tls1k | handshakes | resumes | tls1g | auth1k | logins) wls+=("$wl") ;;
+    propall | propnamed | put64k | move | up1g | litmus) wls+=("$wl") ;;
     *) die "unknown workload '$wl' (known: get1k get1m tls1k handshakes resumes tls1g auth1k" \
-        "logins, sets plain tls auth)" ;;
+        "logins propall propnamed put64k move up1g litmus, sets plain tls auth dav)" ;;
     esac
 done
-WORKLOADS="${wls[*]}"
-has_wl() { [[ " $WORKLOADS " == *" $1 "* ]]; }
+# the WebDAV workloads run in a phase of their own (bench/dav.sh), after the others
+WORKLOADS='' DAV_WLS=''
+for wl in "${wls[@]}"; do
+    case $wl in
+    propall | propnamed | put64k | move | up1g | litmus) DAV_WLS="$DAV_WLS $wl" ;;
+    *) WORKLOADS="$WORKLOADS $wl" ;;
+    esac
+done
+WORKLOADS=${WORKLOADS# } DAV_WLS=${DAV_WLS# }
+has_wl() { [[ " $WORKLOADS $DAV_WLS " == *" $1 "* ]]; }
+! has_wl litmus || need litmus litmus
 ncpu=$(nproc)
 if [ "$SERVER_CPU" -ge "$ncpu" ] || [ "$LOADGEN_CPU" -ge "$ncpu" ]; then
     die "SERVER_CPU=$SERVER_CPU / LOADGEN_CPU=$LOADGEN_CPU: this machine has $ncpu CPUs"
@@ -112,6 +132,7 @@ FILES=$DATA/files
 RUNTIME=$TMP/run
 RESULTS=$TMP/results.tsv
 mkdir -p "$FILES" "$RUNTIME"
+. "$HERE/dav.sh"
 head -c 1024 /dev/urandom >"$FILES/1k.bin"
 head -c 1048576 /dev/urandom >"$FILES/1m.bin"
 BIG_BYTES=1073741824
@@ -160,7 +181,7 @@ fi
 
 port_of() {
     case $1 in fastfile) echo "$BASE_PORT" ;; nginx) echo $((BASE_PORT + 1)) ;;
-    lighttpd) echo $((BASE_PORT + 2)) ;; esac
+    lighttpd) echo $((BASE_PORT + 2)) ;; apache) echo $((BASE_PORT + 6)) ;; esac
 }
 tls_port_of() { echo $(($(port_of "$1") + 3)); }
 # where the tree is in each server's URL space
@@ -206,16 +227,23 @@ version_of() {
     fastfile) grep -o 'fastfile [0-9][0-9.]*' "$RUNTIME/fastfile/output.log" 2>/dev/null | head -1 ;;
     nginx) "$NGINX_BIN" -v 2>&1 | sed 's/^nginx version: //' ;;
     lighttpd) "$LIGHTTPD_BIN" -v 2>&1 | head -1 | cut -d' ' -f1 ;;
+    apache) "$APACHE_BIN" -v 2>&1 | sed -n 's/^Server version: //p' ;;
     esac
 }
 
 # --- which servers run -------------------------------------------------------------------
-ACTIVE=()
+# ACTIVE: the static phase's (not apache: it is a WebDAV peer only); ACTIVE_DAV: the dav one's
+ACTIVE=() ACTIVE_DAV=()
 for s in $SERVERS; do
-    server_available "$s" && ACTIVE+=("$s")
+    if [ -n "$WORKLOADS" ] && [ "$s" != apache ]; then
+        server_available "$s" && ACTIVE+=("$s")
+    fi
+    if [ -n "$DAV_WLS" ]; then
+        dav_available "$s" && ACTIVE_DAV+=("$s")
+    fi
 done
-[ ${#ACTIVE[@]} -gt 0 ] || die "no server to benchmark"
-if [[ " ${ACTIVE[*]} " == *" fastfile "* ]] && ldd "$FASTFILE" 2>/dev/null | grep -q 'libasan\|libubsan'; then
+[ ${#ACTIVE[@]} -gt 0 ] || [ ${#ACTIVE_DAV[@]} -gt 0 ] || die "no server to benchmark"
+if [[ " ${ACTIVE[*]} ${ACTIVE_DAV[*]} " == *" fastfile "* ]] && ldd "$FASTFILE" 2>/dev/null | grep -q 'libasan\|libubsan'; then
     warn "$FASTFILE is a sanitizer build: its figures will be meaningless (build with -DCMAKE_BUILD_TYPE=Release)"
 fi
 
@@ -224,7 +252,8 @@ fi
     echo "# cpu: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo) x$ncpu;" \
         "server on CPU $SERVER_CPU, wrk on CPU $LOADGEN_CPU"
     echo "# duration=${DURATION}s warmup=${WARMUP}s rounds=$ROUNDS workloads=\"$WORKLOADS\"" \
-        "idle_n=$IDLE_N idle_get=$IDLE_GET tls1g_reps=$TLS1G_REPS"
+        "dav_workloads=\"$DAV_WLS\" idle_n=$IDLE_N idle_get=$IDLE_GET tls1g_reps=$TLS1G_REPS" \
+        "up1g_reps=$UP1G_REPS"
 } >"$RESULTS"
 
 # --- throughput: all servers up, interleaved back to back --------------------------------
@@ -243,22 +272,26 @@ start_all() {
     ACTIVE=("${up[@]}")
 }
 
-start_all
-[ ${#ACTIVE[@]} -gt 0 ] || die "no server came up"
-for s in "${ACTIVE[@]}"; do
-    echo "# $s $(version_of "$s") port=$(port_of "$s") tls_port=$(tls_port_of "$s") pid=${PID[$s]}" >>"$RESULTS"
-done
-tls_seen=
-for s in "${ACTIVE[@]}"; do
-    info=$(tls_info "$s")
-    echo "# tls $s $info" >>"$RESULTS"
-    # the same protocol, suite and group for everyone, or the comparison is off
-    [ -z "$tls_seen" ] || [ "${info% cert_verify=*}" = "$tls_seen" ] ||
-        warn "$s negotiates '${info% cert_verify=*}', not '$tls_seen' as ${ACTIVE[0]}"
-    tls_seen=${tls_seen:-${info% cert_verify=*}}
-    [[ $info == *"cert_verify=0 "* ]] || warn "$s: the certificate did not verify ($info)"
-done
-grep '^#' "$RESULTS" | sed 's/^# //' >&2
+# start_static: the static phase's servers up, checked, their versions and TLS parameters in
+# the results header
+start_static() {
+    local s info tls_seen=
+    start_all
+    [ ${#ACTIVE[@]} -gt 0 ] || die "no server came up"
+    for s in "${ACTIVE[@]}"; do
+        echo "# $s $(version_of "$s") port=$(port_of "$s") tls_port=$(tls_port_of "$s") pid=${PID[$s]}" >>"$RESULTS"
+    done
+    for s in "${ACTIVE[@]}"; do
+        info=$(tls_info "$s")
+        echo "# tls $s $info" >>"$RESULTS"
+        # the same protocol, suite and group for everyone, or the comparison is off
+        [ -z "$tls_seen" ] || [ "${info% cert_verify=*}" = "$tls_seen" ] ||
+            warn "$s negotiates '${info% cert_verify=*}', not '$tls_seen' as ${ACTIVE[0]}"
+        tls_seen=${tls_seen:-${info% cert_verify=*}}
+        [[ $info == *"cert_verify=0 "* ]] || warn "$s: the certificate did not verify ($info)"
+    done
+    grep '^#' "$RESULTS" | sed 's/^# //' >&2
+}
 
 # run_wrk SERVER WORKLOAD ROUND: one wrk run; appends its line to $RESULTS.
 run_wrk() {
@@ -271,6 +304,14 @@ run_wrk() {
     auth1k) url=http://127.0.0.1:$(port_of "$s")/dav/1k.bin conns=64
         extra=(-H "Authorization: Basic $FF_BASIC") ;;
     logins) url=http://127.0.0.1:$(port_of "$s")/login conns=4 script=$TMP/login.lua ;;
+    propall | propnamed) url=$(dav_url_of "$s")/c1000/ conns=16 script=$HERE/wrk/propfind.lua
+        pre=(env "PROPFIND=$([ "$wl" = propall ] && echo allprop || echo named)")
+        extra=(-H "Authorization: Basic $DAV_BASIC") ;;
+    put64k) url=$(dav_url_of "$s")/put/ conns=16 script=$HERE/wrk/put.lua
+        pre=(env "PUT_SIZE=65536" "PUT_POOL=$PUT_POOL")
+        extra=(-H "Authorization: Basic $DAV_BASIC") ;;
+    move) url=$(dav_url_of "$s")/mv/ conns=16 script=$HERE/wrk/move.lua
+        pre=(env "MOVE_POOL=$MOVE_POOL" "MOVE_THREADS=$WRK_THREADS") extra=(-H "Authorization: Basic $DAV_BASIC") ;;
     get1k) url=$http/1k.bin conns=64 ;;
     get1m) url=$http/1m.bin conns=16 ;;
     tls1k) url=$https/1k.bin conns=64 ;;
@@ -281,7 +322,10 @@ run_wrk() {
     esac
     local wrk=("${pre[@]}" taskset -c "$LOADGEN_CPU" wrk -t"$WRK_THREADS" -c"$conns" --timeout 5s
         "${extra[@]}" -s "$script" "$url")
+    # move.lua starts from every file of its pool under its first name
+    [ "$wl" != move ] || move_reset "$s"
     [ "$WARMUP" != 0 ] && "${wrk[@]}" -d"${WARMUP}s" >/dev/null 2>&1
+    [ "$wl" != move ] || [ "$WARMUP" = 0 ] || move_reset "$s"
     pin_tree "$pid" "$SERVER_CPU"
     c0=$(tree_cpu_ticks "$pid")
     # the client's own CPU time too (bash's time: user, system, real), to see which side limits
@@ -361,26 +405,35 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 dofile("$HERE/wrk/report.lua")
 EOF
 
-say "throughput: ${ACTIVE[*]}; $ROUNDS round(s) of $WORKLOADS, ${DURATION}s each"
-k=${#ACTIVE[@]}
-for round in $(seq 1 "$ROUNDS"); do
-    for wl in $WORKLOADS; do
-        for i in $(seq 0 $((k - 1))); do   # rotate the order each round
-            s=${ACTIVE[$(((i + round - 1) % k))]}
-            if only_fastfile "$wl" && [ "$s" != fastfile ]; then
-                continue
-            elif [ "$wl" = tls1g ]; then
-                run_download "$s" "$round"
-            else
-                run_wrk "$s" "$wl" "$round"
-            fi
+if [ -n "$WORKLOADS" ] && [ ${#ACTIVE[@]} -gt 0 ]; then
+    start_static
+    say "throughput: ${ACTIVE[*]}; $ROUNDS round(s) of $WORKLOADS, ${DURATION}s each"
+    k=${#ACTIVE[@]}
+    for round in $(seq 1 "$ROUNDS"); do
+        for wl in $WORKLOADS; do
+            for i in $(seq 0 $((k - 1))); do   # rotate the order each round
+                s=${ACTIVE[$(((i + round - 1) % k))]}
+                if only_fastfile "$wl" && [ "$s" != fastfile ]; then
+                    continue
+                elif [ "$wl" = tls1g ]; then
+                    run_download "$s" "$round"
+                else
+                    run_wrk "$s" "$wl" "$round"
+                fi
+            done
         done
     done
-done
-for s in "${ACTIVE[@]}"; do stop_pid "${PID[$s]}"; done
+    for s in "${ACTIVE[@]}"; do stop_pid "${PID[$s]}"; done
+fi
+
+# --- WebDAV: each server restarted in its WebDAV configuration (bench/dav.sh) -------------
+DAV_UP=()
+if [ -n "$DAV_WLS" ] && [ ${#ACTIVE_DAV[@]} -gt 0 ]; then
+    dav_phase
+fi
 
 # --- idle connections: each server fresh, alone ------------------------------------------
-if [ "$IDLE_N" -gt 0 ]; then
+if [ -n "$WORKLOADS" ] && [ "$IDLE_N" -gt 0 ]; then
     say "idle connections: $IDLE_N per server (one GET each: $IDLE_GET)"
     for s in "${ACTIVE[@]}"; do
         if ! start_server "$s" "$(port_of "$s")" "$(tls_port_of "$s")"; then
@@ -413,6 +466,13 @@ if [ -n "$BENCH_OUT" ]; then
     for s in "${ACTIVE[@]}"; do
         mkdir -p "$BENCH_OUT/logs/$s"
         cp "$RUNTIME/$s"/*.log "$RUNTIME/$s"/*.conf "$BENCH_OUT/logs/$s/" 2>/dev/null || true
+    done
+    for s in "${DAV_UP[@]}"; do
+        mkdir -p "$BENCH_OUT/logs/dav-$s"
+        # fastfile's own logs are in its runtime dir (the static phase's, when it ran, too)
+        cp "$RUNTIME/dav-$s"/*.log "$RUNTIME/dav-$s"/*.conf "$RUNTIME/dav-$s"/litmus/*.log \
+            "$BENCH_OUT/logs/dav-$s/" 2>/dev/null || true
+        [ "$s" != fastfile ] || cp "$RUNTIME/fastfile"/*.log "$BENCH_OUT/logs/dav-$s/" 2>/dev/null || true
     done
     say "kept results.tsv, table.txt, table.md and logs/ in $BENCH_OUT"
 fi

@@ -19,6 +19,10 @@
 PEERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 NGINX_BIN=${NGINX_BIN:-$(PATH=$PATH:/usr/sbin:/sbin command -v nginx)}
 LIGHTTPD_BIN=${LIGHTTPD_BIN:-$(PATH=$PATH:/usr/sbin:/sbin command -v lighttpd)}
+APACHE_BIN=${APACHE_BIN:-$(PATH=$PATH:/usr/sbin:/sbin command -v apache2)}
+# module folders of the Debian packages (the dav-ext module for nginx, Apache's modules)
+NGINX_MODULES=${NGINX_MODULES:-/usr/lib/nginx/modules}
+APACHE_MODULES=${APACHE_MODULES:-/usr/lib/apache2/modules}
 
 # fastfile's TLS 1.2 list (server/tls/ctx.c) without BoringSSL's equal-preference brackets
 TLS12_CIPHERS=ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384
@@ -56,8 +60,13 @@ server_available() {
             warn "lighttpd not found (apt-get install lighttpd): skipping lighttpd"
             return 1
         fi ;;
+    apache)
+        if [ -z "$APACHE_BIN" ]; then
+            warn "apache2 not found (apt-get install apache2): skipping apache"
+            return 1
+        fi ;;
     *)
-        warn "unknown server '$1' (known: fastfile nginx lighttpd): skipping it"
+        warn "unknown server '$1' (known: fastfile nginx lighttpd apache): skipping it"
         return 1 ;;
     esac
 }
@@ -105,6 +114,94 @@ start_server() {
             sleep 0.1
         done
     fi
+    pin_tree "$pid" "$SERVER_CPU"
+    # shellcheck disable=SC2034 # read by run.sh
+    STARTED_PID=$pid
+}
+
+# --- WebDAV peers (the dav workloads) ------------------------------------------------------
+# dav_available NAME: true when NAME can serve WebDAV here (the module files are present);
+# otherwise says why on stderr.
+dav_available() {
+    server_available "$1" || return 1
+    case $1 in
+    nginx)
+        [ -f "$NGINX_MODULES/ngx_http_dav_ext_module.so" ] || {
+            warn "no nginx dav-ext module in $NGINX_MODULES (apt-get install libnginx-mod-http-dav-ext): skipping nginx"
+            return 1
+        } ;;
+    lighttpd)
+        [ -f "$(dirname "$(readlink -f "$LIGHTTPD_BIN")")/../lib/lighttpd/mod_webdav.so" ] ||
+            [ -f /usr/lib/lighttpd/mod_webdav.so ] || {
+            warn "no lighttpd mod_webdav (apt-get install lighttpd-mod-webdav): skipping lighttpd"
+            return 1
+        } ;;
+    apache)
+        [ -f "$APACHE_MODULES/mod_dav_fs.so" ] || {
+            warn "no mod_dav_fs in $APACHE_MODULES (apt-get install apache2): skipping apache"
+            return 1
+        } ;;
+    esac
+}
+
+# htpasswd_sha USER PASS: one htpasswd line with the {SHA} scheme (base64 of SHA-1), the one
+# scheme Apache, nginx and lighttpd all read that costs a single hash: a per-request bcrypt
+# or apr1 check would be most of the work on a small request.
+htpasswd_sha() {
+    printf '%s:{SHA}%s\n' "$1" "$(printf '%s' "$2" | openssl dgst -sha1 -binary | base64)"
+}
+
+# start_dav_server NAME PORT TREE: NAME (a peer) serving the WebDAV tree TREE at / on
+# 127.0.0.1:PORT, HTTP Basic for $DAV_USER / $DAV_PASSWORD, one worker pinned to
+# $SERVER_CPU, configuration and logs in $RUNTIME/dav-NAME. Sets STARTED_PID as start_server
+# (fastfile is started with start_server itself, on its own data folder).
+start_dav_server() {
+    local name=$1 port=$2 tree=$3 rt=$RUNTIME/dav-$1 pid conf
+    STARTED_PID=
+    mkdir -p "$rt"
+    port_busy "$port" && { warn "port $port is already in use"; return 1; }
+    htpasswd_sha "$DAV_USER" "$DAV_PASSWORD" >"$rt/htpasswd"
+    chmod 600 "$rt/htpasswd"
+    conf=$rt/$name.conf
+    sed -e "s#@PORT@#$port#g" -e "s#@TREE@#$tree#g" -e "s#@RT@#$rt#g" \
+        -e "s#@NGINX_MODULES@#$NGINX_MODULES#g" -e "s#@APACHE_MODULES@#$APACHE_MODULES#g" \
+        "$PEERS_DIR/$name-dav.conf.in" >"$conf"
+    case $name in
+    nginx)
+        "$NGINX_BIN" -q -t -p "$rt" -e "$rt/error.log" -c "$conf" >"$rt/output.log" 2>&1 ||
+            { cat "$rt/output.log" >&2; return 1; }
+        taskset -c "$SERVER_CPU" "$NGINX_BIN" -p "$rt" -e "$rt/error.log" -c "$conf" \
+            >"$rt/output.log" 2>&1 &
+        pid=$! ;;
+    lighttpd)
+        "$LIGHTTPD_BIN" -tt -f "$conf" >"$rt/output.log" 2>&1 ||
+            { cat "$rt/output.log" >&2; return 1; }
+        taskset -c "$SERVER_CPU" "$LIGHTTPD_BIN" -D -f "$conf" >"$rt/output.log" 2>&1 &
+        pid=$! ;;
+    apache)
+        # the child serves as www-data: it owns the tree, the lock database and the password
+        # file, and may traverse the runtime dir (the parent, root, writes the pid and logs)
+        mkdir -p "$rt/davlock"
+        chown -R www-data:www-data "$tree" "$rt/davlock" "$rt/htpasswd" || return 1
+        "$APACHE_BIN" -t -f "$conf" >"$rt/output.log" 2>&1 ||
+            { cat "$rt/output.log" >&2; return 1; }
+        taskset -c "$SERVER_CPU" "$APACHE_BIN" -DFOREGROUND -f "$conf" >"$rt/output.log" 2>&1 &
+        pid=$! ;;
+    *) warn "no WebDAV configuration for $name"; return 1 ;;
+    esac
+    BENCH_PIDS+=("$pid")
+    if ! wait_port "$port" "$pid"; then
+        warn "$name did not come up on port $port; its output:"
+        cat "$rt/output.log" "$rt/error.log" >&2 2>/dev/null
+        stop_pid "$pid"
+        return 1
+    fi
+    # Apache's child (the one that serves) may start a moment after the listener
+    local _
+    for _ in $(seq 20); do
+        [ -n "$(cat /proc/"$pid"/task/*/children 2>/dev/null)" ] || [ "$name" = lighttpd ] && break
+        sleep 0.1
+    done
     pin_tree "$pid" "$SERVER_CPU"
     # shellcheck disable=SC2034 # read by run.sh
     STARTED_PID=$pid
