@@ -65,7 +65,12 @@ def run(binary):
                 "mv put the file at its new name")
         h.check(not os.path.exists(os.path.join(docs, "copy.txt")), "rm removed the copy")
         h.check("blue" in out, "propget shows the value propset stored")
-        h.check("Locked" in out or "locked" in out, "lock reported success: %r" % out[-500:])
+        for what in ("Locking `copy.txt': succeeded", "Unlocking `copy.txt': succeeded",
+                     "Setting property on `moved.txt': succeeded",
+                     "Deleting `copy.txt': succeeded"):
+            h.check(what in out, "cadaver says: %s" % what)
+        h.check("Lock token <urn:uuid:" in out and "Scope: exclusive" in out,
+                "discover shows the lock")
         h.check("failed" not in out.lower(), "no command failed")
         srv.stop()
 
