@@ -22,6 +22,7 @@
 #ifndef DAV_DAV_H
 #define DAV_DAV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,10 @@ struct dav_env {
      * here under a random name, then renamed into place in one step. The server empties it
      * at start, so a crash between the two steps leaves nothing behind in the user's tree. */
     int stage_fd;
+    /* NULL, or true while a watcher brings every outside change into the index within about
+     * a second (server/watch.h): a listing then trusts the index instead of reading the
+     * folder. */
+    const atomic_bool *tree_watched;
 };
 
 struct dav_req {

@@ -4,7 +4,8 @@
  * streams its entries, so a listing of any size costs what one entry costs. Live properties
  * come from liveprop.c, dead ones from the index.
  *
- * Depth 1 first reconciles the folder with the disk: one readdir, compared in memory with the
+ * Depth 1 first reconciles the folder with the disk, unless a watcher keeps the index in line
+ * (dav_env.tree_watched): one readdir, compared in memory with the
  * index's list of members, and dav_index_sync only for the names that differ (new on disk,
  * gone, or changed by type, inode, size or mtime), so an unchanged folder of any size costs
  * one directory read, one stat per name and one index query; the folder's names are held in
@@ -386,10 +387,14 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
         close(fd);
         return rc;
     }
-    int rc = reconcile(env, req, d);
-    /* Members changed the folder's ETag: show the row as it is now. */
-    if (!rc)
-        rc = dav_index_lookup(env->ix, req->user_id, req->path, self);
+    /* With a watcher keeping the index in line, the members need not be read here. */
+    int rc = 0;
+    if (!env->tree_watched || !atomic_load(env->tree_watched)) {
+        rc = reconcile(env, req, d);
+        /* Members changed the folder's ETag: show the row as it is now. */
+        if (!rc)
+            rc = dav_index_lookup(env->ix, req->user_id, req->path, self);
+    }
     if (!rc)
         rc = entry_cb(pf, self);
     pf->live.dir_fd = dirfd(d);

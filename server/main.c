@@ -312,7 +312,7 @@ static int serve(int argc, char **argv)
         die("event=work_pool_failed err=%d", rc);
     /* Without it the server still works: outside changes then show when a request stats them. */
     struct watch *watch = NULL;
-    rc = watch_start(&watch, cfg.data_dir, site.files_fd);
+    rc = watch_start(&watch, cfg.data_dir, site.files_fd, &site.tree_watched);
     if (rc < 0)
         log_warn("event=watch_failed err=%d", rc);
     for (unsigned i = 0; i < n; i++) {

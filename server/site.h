@@ -7,6 +7,8 @@
 #ifndef SERVER_SITE_H
 #define SERVER_SITE_H
 
+#include <stdatomic.h>
+
 #include "dav.h"
 #include "password.h"
 #include "session.h"
@@ -24,6 +26,7 @@ struct site {
     unsigned cred_ttl_s; /* how long a verified Basic credential is remembered */
     struct throttle *throttle;
     struct dav_cfg dav;
+    atomic_bool tree_watched; /* the watcher keeps the index in line with every folder */
     struct work_pool *work;     /* logins */
     struct work_pool *dav_work; /* WebDAV methods */
 };

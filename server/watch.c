@@ -104,6 +104,8 @@ struct watch {
     struct table dirs, pend;
     int64_t win_first, win_last; /* the open window, 0: none */
     bool warned_limit, warned_nomem;
+    atomic_bool *covered; /* the caller's: true while every folder is watched */
+    bool catching_up;     /* a scan's paths are not all synced yet: *covered stays false */
 };
 
 static int64_t now_ms(void)
@@ -206,6 +208,7 @@ static void nomem(struct watch *w)
     if (!w->warned_nomem)
         log_error("event=watch_nomem (changes made outside the server may be missed)");
     w->warned_nomem = true;
+    atomic_store(w->covered, false);
 }
 
 /* --- the paths to sync --- */
@@ -279,6 +282,11 @@ static void flush(struct watch *w, int64_t now)
         }
     }
     w->win_first = w->win_last = kept ? now : 0;
+    /* From here on the index follows every folder (unless a limit was hit on the way). */
+    if (w->catching_up && !kept) {
+        w->catching_up = false;
+        atomic_store(w->covered, !w->warned_limit && !w->warned_nomem);
+    }
 }
 
 /* Milliseconds until the open window is due, -1 when there is none. */
@@ -356,6 +364,8 @@ static int watch_fd(struct watch *w, int fd, uint32_t mask)
     if (wd >= 0)
         return wd;
     int err = -errno;
+    if (err == -ENOSPC)
+        atomic_store(w->covered, false);
     if (err == -ENOSPC && !w->warned_limit) {
         w->warned_limit = true;
         log_warn("event=watch_limit (fs.inotify.max_user_watches reached: changes made outside "
@@ -537,6 +547,9 @@ static void on_event(struct watch *w, const struct inotify_event *ev)
 {
     if (ev->mask & IN_Q_OVERFLOW) {
         log_warn("event=watch_overflow action=rescan");
+        /* Events were lost: until the rescan is synced the index may be behind. */
+        atomic_store(w->covered, false);
+        w->catching_up = true;
         scan_all(w);
         return;
     }
@@ -588,7 +601,10 @@ static void read_events(struct watch *w)
 static void *watch_main(void *arg)
 {
     struct watch *w = arg;
+    w->catching_up = true;
     scan_all(w);
+    /* Everything the scan found is due now: the index catches up before anything trusts it. */
+    flush(w, now_ms() + STARVE_MS);
     log_info("event=watch_ready users=%zu folders=%zu", w->nusers, w->dirs.n - 1);
     while (!atomic_load(&w->stop)) {
         struct pollfd pf[2] = {{.fd = w->stop_fd, .events = POLLIN},
@@ -596,13 +612,14 @@ static void *watch_main(void *arg)
         int n = poll(pf, 2, timeout_ms(w, now_ms()));
         if (n < 0 && errno != EINTR) {
             log_error("event=watch_poll_failed err=%d", -errno);
+            atomic_store(w->covered, false);
             break;
         }
         if (n > 0 && (pf[1].revents & POLLIN))
             read_events(w);
         int64_t now = now_ms();
         if (w->win_first && timeout_ms(w, now) == 0)
-            flush(w, now);
+            flush(w, w->catching_up ? now + STARVE_MS : now);
     }
     return NULL;
 }
@@ -652,11 +669,12 @@ static int open_handles(struct watch *w, const char *data_dir, int files_fd)
     return wd < 0 ? wd : dir_set(w, wd, TOP_USER, "");
 }
 
-int watch_start(struct watch **out, const char *data_dir, int files_fd)
+int watch_start(struct watch **out, const char *data_dir, int files_fd, atomic_bool *covered)
 {
     struct watch *w = calloc(1, sizeof(*w));
     if (!w)
         return -ENOMEM;
+    w->covered = covered;
     w->ifd = w->stop_fd = w->files_fd = -1;
     int rc = open_handles(w, data_dir, files_fd);
     if (rc == 0)
@@ -674,6 +692,7 @@ void watch_stop(struct watch *w)
     if (!w)
         return;
     atomic_store(&w->stop, true);
+    atomic_store(w->covered, false);
     uint64_t one = 1;
     if (write(w->stop_fd, &one, sizeof(one)) < 0)
         log_warn("event=watch_stop_signal_failed err=%d", -errno);

@@ -20,14 +20,19 @@
 #ifndef SERVER_WATCH_H
 #define SERVER_WATCH_H
 
+#include <stdatomic.h>
+
 struct watch;
 
 /**
  * Start watching data_dir's user folders (files_fd: DATA/files, duplicated). The account store
- * and the index must exist (serve creates them first). Returns 0 or -errno: the inotify
- * instance limit (-EMFILE), the database (-EPROTO, logged), -ENOMEM.
+ * and the index must exist (serve creates them first). *covered becomes true once every folder
+ * is watched and the index has caught up, and false again when a folder could not be watched
+ * or the watcher stops: while it is true, listings may trust the index (dav_env.tree_watched).
+ * Returns 0 or -errno: the inotify instance limit (-EMFILE), the database (-EPROTO, logged),
+ * -ENOMEM.
  */
-int watch_start(struct watch **out, const char *data_dir, int files_fd);
+int watch_start(struct watch **out, const char *data_dir, int files_fd, atomic_bool *covered);
 
 /** Stop the thread (a sync in progress finishes), close everything and free (NULL: no-op). */
 void watch_stop(struct watch *w);

@@ -54,7 +54,9 @@ static void env_open(const struct work_pool *p, struct work_env *env)
     const struct site *site = p->site;
     char err[256];
     int rc;
-    *env = (struct work_env){.dav = {.cfg = &site->dav, .stage_fd = site->stage_fd}};
+    *env = (struct work_env){.dav = {.cfg = &site->dav,
+                                     .stage_fd = site->stage_fd,
+                                     .tree_watched = &site->tree_watched}};
     if (p->kind == WORK_AUTH) {
         rc = store_open(site->data_dir, &env->store, err, sizeof(err));
         if (rc < 0)

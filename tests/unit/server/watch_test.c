@@ -71,9 +71,11 @@ static void teardown(void)
     nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+static atomic_bool covered;
+
 static void start(void)
 {
-    cr_assert_eq(watch_start(&w, dir, files_fd), 0);
+    cr_assert_eq(watch_start(&w, dir, files_fd, &covered), 0);
 }
 
 /* DATA/files/alice/rel, in a buffer the next call reuses */
@@ -336,4 +338,16 @@ Test(watch, lost_events_are_caught_up_by_a_rescan, .timeout = 120)
 Test(watch, stop_without_start_is_a_no_op)
 {
     watch_stop(NULL);
+}
+
+Test(watch, covered_once_ready_and_not_after_stop)
+{
+    cr_assert_not(atomic_load(&covered));
+    start();
+    for (int i = 0; i < 500 && !atomic_load(&covered); i++)
+        sleep_ms(10);
+    cr_assert(atomic_load(&covered), "every folder watched: listings may trust the index");
+    watch_stop(w);
+    w = NULL;
+    cr_assert_not(atomic_load(&covered), "a stopped watcher covers nothing");
 }
