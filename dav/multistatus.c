@@ -52,6 +52,12 @@ static int out_escaped(struct dav_ms *ms, struct iov s)
         return ms->err; /* s.base may be NULL, and NULL + 0 is undefined */
     size_t run = 0;
     for (size_t i = 0; i < s.len;) {
+        /* Plain ASCII goes out as it is, in runs. */
+        uint8_t b = s.base[i];
+        if (b >= 0x20 && b < 0x7f && b != '&' && b != '<' && b != '>' && b != '"') {
+            i++;
+            continue;
+        }
         uint32_t c;
         size_t n = dav_xml_utf8_next(s.base + i, s.len - i, &c);
         const char *esc = NULL;

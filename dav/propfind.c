@@ -46,6 +46,7 @@ struct pf {
     struct dav_ms ms;
     struct dav_live_ctx live;
     bool *found;     /* per name of q: answered in the 200 group */
+    int *live_of;    /* per name of q: its live property id, -1 for a dead one */
     bool ok_open;    /* the 200 propstat of the current response is open */
     bool wants_dead; /* some names asked for are not live: the index's properties are read */
     int64_t cur_id;  /* the entry being written */
@@ -113,7 +114,7 @@ static int live_props(struct pf *pf, const struct dav_entry *e)
         bool wanted = kind == DAV_XML_PROPNAME || (kind == DAV_XML_ALLPROP &&
                                                    dav_liveprops[id].in_allprop);
         for (size_t i = 0; i < pf->q->n_names; i++) {
-            if (dav_liveprop_find(&pf->q->names[i]) == id) {
+            if (pf->live_of[i] == id) {
                 pf->found[i] = true;
                 wanted = true;
             }
@@ -432,17 +433,22 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
         goto out;
     struct pf *pf = calloc(1, sizeof(*pf));
     bool *found = q.n_names ? calloc(q.n_names, sizeof(*found)) : NULL;
-    if (!pf || (q.n_names && !found)) {
+    int *live_of = q.n_names ? calloc(q.n_names, sizeof(*live_of)) : NULL;
+    if (!pf || (q.n_names && (!found || !live_of))) {
         free(pf);
         free(found);
+        free(live_of);
         rc = -ENOMEM;
         goto out;
     }
-    *pf = (struct pf){.env = env, .req = req, .resp = resp, .q = &q, .found = found};
+    *pf = (struct pf){
+        .env = env, .req = req, .resp = resp, .q = &q, .found = found, .live_of = live_of};
     /* A client asking for live properties only (the common sync listing) costs no query. */
     pf->wants_dead = q.kind != DAV_XML_PROP;
-    for (size_t i = 0; i < q.n_names; i++)
-        pf->wants_dead |= dav_liveprop_find(&q.names[i]) < 0;
+    for (size_t i = 0; i < q.n_names; i++) {
+        live_of[i] = dav_liveprop_find(&q.names[i]);
+        pf->wants_dead |= live_of[i] < 0;
+    }
     dav_ms_init(&pf->ms, resp->write, resp->write_ctx);
     dav_live_init(&pf->live, env, req);
     /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
@@ -456,6 +462,7 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
         rc = 0;
     }
     dav_live_release(&pf->live);
+    free(live_of);
     free(found);
     free(pf);
 out:

@@ -158,6 +158,14 @@ bool dav_xml_is_ncname(struct iov name)
 bool dav_xml_is_text(struct iov s)
 {
     for (size_t i = 0; i < s.len;) {
+        /* ASCII, most of what is checked (names, dates, ETags), without decoding. */
+        uint8_t b = s.base[i];
+        if (b < 0x80) {
+            if (b < 0x20 && b != '\t' && b != '\n' && b != '\r')
+                return false;
+            i++;
+            continue;
+        }
         uint32_t c;
         size_t n = dav_xml_utf8_next(s.base + i, s.len - i, &c);
         if (n == 0 || !is_xml_char(c))
