@@ -155,12 +155,31 @@ static int lock_cb(void *ctx, const struct dav_lock *lk)
     return 0;
 }
 
+static int any_lock_cb(void *ctx, const struct dav_lock *lk)
+{
+    (void)lk;
+    *(bool *)ctx = true;
+    return 1;
+}
+
+int dav_live_scope(struct dav_live_ctx *lc, const char *path)
+{
+    bool any = false;
+    int rc = dav_index_lock_find(lc->env->ix, lc->req->user_id, path, true, lc->req->now,
+                                 any_lock_cb, &any);
+    if (rc < 0)
+        return rc;
+    lc->lockless = !any;
+    return 0;
+}
+
 static int write_lockdiscovery(struct dav_live_ctx *lc, struct dav_ms *ms,
                                const struct dav_entry *e)
 {
     lc->n_locks = 0;
-    int rc = dav_index_lock_find(lc->env->ix, lc->req->user_id, e->path, false, lc->req->now,
-                                 lock_cb, lc);
+    int rc = lc->lockless ? 0
+                          : dav_index_lock_find(lc->env->ix, lc->req->user_id, e->path, false,
+                                                lc->req->now, lock_cb, lc);
     if (rc)
         return rc;
     /* Converted only now: realloc above may have moved what the pointers would point into. */

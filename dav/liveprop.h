@@ -64,10 +64,14 @@ struct dav_live_ctx {
     int64_t quota_used, quota_available;
     struct dav_live_lock *locks;
     size_t n_locks, cap_locks;
+    bool lockless; /* no live lock covers the listing or lies in it: no query per entry */
 };
 
 void dav_live_init(struct dav_live_ctx *lc, struct dav_env *env, const struct dav_req *req);
 void dav_live_release(struct dav_live_ctx *lc);
+
+/** Before a listing of path (and what is below it): find out whether any lock is in play. */
+int dav_live_scope(struct dav_live_ctx *lc, const char *path);
 
 /**
  * Write live property id of e (which must apply to e) into the open propstat of ms. Returns 0,

@@ -451,8 +451,12 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     }
     dav_ms_init(&pf->ms, resp->write, resp->write_ctx);
     dav_live_init(&pf->live, env, req);
-    /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
-    rc = list(pf, self.is_dir ? depth : DAV_DEPTH_0, &self);
+    /* A listing where no lock is in play (the usual case) asks the index about locks once. */
+    if (self.is_dir && depth != DAV_DEPTH_0)
+        rc = dav_live_scope(&pf->live, req->path);
+    if (rc == 0)
+        /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
+        rc = list(pf, self.is_dir ? depth : DAV_DEPTH_0, &self);
     if (pf->ms.state != DAV_MS_START) {
         if (rc)
             log_warn("propfind path=%s err=%d: body cut short", req->path, rc);
