@@ -22,13 +22,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 #include "dav.h"
 #include "etag.h"
 #include "fsx.h"
 #include "precond.h"
+#include "tree.h"
 
 static bool is_absent(int rc)
 {
@@ -148,61 +148,13 @@ int dav_put_begin(struct dav_env *env, const struct dav_req *req, struct dav_res
     return rc;
 }
 
-/* ".ff-" and 16 random hex digits: not a name a client picked, not one to collide on. */
-static int random_name(char out[32])
-{
-    uint64_t r;
-    ssize_t n = getrandom(&r, sizeof(r), 0);
-    if (n < 0)
-        return -errno;
-    if ((size_t)n != sizeof(r))
-        return -EIO;
-    snprintf(out, 32, ".ff-put-%016llx", (unsigned long long)r);
-    return 0;
-}
-
-/* Link the anonymous file fd at name in dir (without CAP_DAC_READ_SEARCH: via /proc). */
-static int link_tmpfile(int fd, int dir, const char *name)
-{
-    char proc[64];
-    snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
-    return linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
-}
-
 /* Put the file in place in one rename, through the staging folder if it can. */
 static int install(struct dav_env *env, struct dav_put *put)
 {
-    char tmp[32];
-    int rc = random_name(tmp);
-    if (rc == 0)
-        rc = link_tmpfile(put->fd, env->stage_fd, tmp);
-    if (rc == 0) {
-        rc = renameat(env->stage_fd, tmp, put->dir_fd, put->name) < 0 ? -errno : 0;
-        if (rc < 0)
-            unlinkat(env->stage_fd, tmp, 0); /* best effort: the rename's error is the news */
-    }
-    if (rc != -EXDEV)
-        return rc;
+    int rc = dav_tree_install(put->fd, env->stage_fd, put->dir_fd, put->name);
     /* The staging folder is on another file system: a hidden name beside the target. */
-    rc = random_name(tmp);
-    if (rc == 0)
-        rc = link_tmpfile(put->fd, put->dir_fd, tmp);
-    if (rc == 0) {
-        rc = renameat(put->dir_fd, tmp, put->dir_fd, put->name) < 0 ? -errno : 0;
-        if (rc < 0)
-            unlinkat(put->dir_fd, tmp, 0);
-    }
-    return rc;
-}
-
-/* The new name lasts a crash only once its folder is on disk (fsync(2)). */
-static int sync_dir(int dir_fd)
-{
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    int rc = fsync(fd) < 0 ? -errno : 0;
-    close(fd);
+    if (rc == -EXDEV)
+        rc = dav_tree_install(put->fd, put->dir_fd, put->dir_fd, put->name);
     return rc;
 }
 
@@ -228,7 +180,7 @@ int dav_put_finish(struct dav_env *env, const struct dav_req *req, struct dav_re
             rc = 409; /* the folder went away, or a folder took the name, meanwhile */
     }
     if (rc == 0)
-        rc = sync_dir(put->dir_fd);
+        rc = dav_tree_fsync_dir(put->dir_fd);
     if (rc == 0)
         rc = dav_index_upsert(env->ix, req->user_id, req->path, &st, e);
     if (rc == 0) {

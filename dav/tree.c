@@ -428,10 +428,21 @@ static int link_temp(int fd, int dir_fd, char tmp[TEMP_NAME_MAX])
     return linkat(AT_FDCWD, proc, dir_fd, tmp, AT_SYMLINK_FOLLOW) < 0 ? -errno : 0;
 }
 
+int dav_tree_install(int fd, int build_fd, int dir_fd, const char *name)
+{
+    char tmp[TEMP_NAME_MAX];
+    int rc = link_temp(fd, build_fd, tmp);
+    if (rc == 0 && renameat(build_fd, tmp, dir_fd, name) < 0) {
+        rc = -errno;
+        /* Best effort: left behind in the stage, it would go at the next start anyway. */
+        (void)unlinkat(build_fd, tmp, 0);
+    }
+    return rc;
+}
+
 /* A file: written unnamed in its destination folder, fsynced, named in build_fd, renamed. */
 static int copy_top_file(int in, mode_t mode, int build_fd, int dir_fd, const char *name)
 {
-    char tmp[TEMP_NAME_MAX];
     int out = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
     if (out < 0)
         return -errno;
@@ -439,13 +450,8 @@ static int copy_top_file(int in, mode_t mode, int build_fd, int dir_fd, const ch
     if (rc == 0 && fsync(out) < 0)
         rc = -errno;
     if (rc == 0)
-        rc = link_temp(out, build_fd, tmp);
+        rc = dav_tree_install(out, build_fd, dir_fd, name);
     close(out);
-    if (rc == 0 && renameat(build_fd, tmp, dir_fd, name) < 0) {
-        rc = -errno;
-        /* Best effort: left behind in the stage, it would go at the next start anyway. */
-        (void)unlinkat(build_fd, tmp, 0);
-    }
     return rc;
 }
 

@@ -72,6 +72,14 @@ int dav_tree_precond_remove(struct dav_env *env, const struct dav_req *req, cons
 /** fsync the folder dir_fd (an O_PATH descriptor will do: it is reopened). Returns 0 or -errno. */
 int dav_tree_fsync_dir(int dir_fd);
 
+/**
+ * Name the unnamed (O_TMPFILE) file fd as dir_fd/name in one rename, replacing what was there:
+ * it is linked under a hidden random name in build_fd first (the staging folder, or dir_fd
+ * itself), which must be on dir_fd's file system (else -EXDEV). Returns 0 or -errno; on failure
+ * nothing is left under the temporary name.
+ */
+int dav_tree_install(int fd, int build_fd, int dir_fd, const char *name);
+
 /** The status a failed member gets in a 207 (RFC 4918 §9.6.1, §9.8.8) or a method answers. */
 int dav_tree_status(int err);
 
