@@ -62,6 +62,7 @@ struct dav_index {
     sqlite3_stmt *stmt[S_COUNT];
     struct dav_index_limits limits;
     int64_t seq; /* this write transaction's change number; 0 until first needed */
+    bool in_tx;  /* between ix_tx_begin and ix_tx_end, holding the process's write turn */
 };
 
 /* Bounds of the strict subtree of a path: lo <= member < hi (see bind_subtree). */

@@ -47,6 +47,7 @@
 #include <assert.h>
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,10 +282,24 @@ int ix_column_text(sqlite3_stmt *s, int col, char *dst, size_t cap)
     return 0;
 }
 
+/*
+ * The handles of one process take turns to write through this lock rather than through
+ * SQLite's busy handler, which sleeps and polls (1, 2, 5, 10 ms...): with several WebDAV
+ * workers writing at once, the sleeps, not the writes, were the cost (PUT 64 KiB with 16
+ * clients: 1,180 -> 1,620 req/s). Other processes (the `fastfile user` commands) still meet
+ * the busy handler.
+ */
+static pthread_mutex_t write_turn = PTHREAD_MUTEX_INITIALIZER;
+
 int ix_tx_begin(struct dav_index *ix)
 {
     ix->seq = 0;
-    return ix_exec(ix, ix_stmt(ix, S_BEGIN), "begin");
+    pthread_mutex_lock(&write_turn);
+    int rc = ix_exec(ix, ix_stmt(ix, S_BEGIN), "begin");
+    if (rc != 0)
+        pthread_mutex_unlock(&write_turn);
+    ix->in_tx = rc == 0;
+    return rc;
 }
 
 int ix_tx_end(struct dav_index *ix, int rc)
@@ -294,6 +309,10 @@ int ix_tx_end(struct dav_index *ix, int rc)
     /* Some failures (a full disk, I/O errors) have rolled the transaction back already. */
     if (rc != 0 && !sqlite3_get_autocommit(ix->db))
         (void)ix_exec(ix, ix_stmt(ix, S_ROLLBACK), "rollback");
+    if (ix->in_tx) {
+        ix->in_tx = false;
+        pthread_mutex_unlock(&write_turn);
+    }
     return rc;
 }
 
