@@ -328,7 +328,7 @@ static bool start_request(struct conn *c, struct http_request *req)
     c->target_len = (uint32_t)req->target.len;
 
     bool has_body = req->body != HTTP_BODY_NONE;
-    c->flags &= (uint16_t)~(CF_KEEP_BODY | CF_BODY_PENDING | CF_BODY_STREAM);
+    c->flags &= (uint16_t)~(CF_KEEP_BODY | CF_BODY_PENDING | CF_BODY_STREAM | CF_BODY_SPLICE);
     c->body_kept = 0;
     size_t keep_max = 0;
     enum route_body what = has_body ? route_body(req, &keep_max) : ROUTE_BODY_DISCARD;
@@ -384,17 +384,25 @@ void conn_body_stream(struct conn *c)
     conn_body_resume(c);
 }
 
+void conn_body_splice(struct conn *c)
+{
+    c->flags |= CF_BODY_SPLICE;
+    conn_body_stream(c);
+}
+
 void conn_body_resume(struct conn *c)
 {
     if (c->state != CONN_READ_BODY)
         return;
     /* What waits in the input buffer first; receive again only once there is room, or the
-     * input buffer grows past its limit while the upload is busy. */
+     * input buffer grows past its limit while the upload is busy. A body that goes by splice
+     * needs no receiving at all. */
     if (c->tls)
         tls_pump(c);
     else
         on_input(c);
-    if (c->state == CONN_READ_BODY && !input_full(c) && !tls_backlog(c))
+    if (c->state == CONN_READ_BODY && !(c->flags & CF_BODY_SPLICE) && !input_full(c) &&
+        !tls_backlog(c))
         rx_resume(c);
 }
 
@@ -429,6 +437,22 @@ static bool read_head(struct conn *c)
 }
 
 /*
+ * The rest of an upload's body goes by splice: first the recv must be out of the kernel, so
+ * that no byte of the body can be in a recv buffer on its way to us (on_recv comes back here
+ * when it is); then davserve reads the socket itself, and receiving resumes only after the
+ * response (conn_response_done).
+ */
+static void splice_body(struct conn *c)
+{
+    if (c->flags & CF_RECV_ARMED) {
+        rx_pause(c);
+        return;
+    }
+    c->flags |= CF_RX_PAUSED;
+    davserve_splice_start(c);
+}
+
+/*
  * The body bytes that have arrived are decoded in place: gathered right behind the head with
  * any chunk framing cut out, counted by body_kept. Then they are kept for the route
  * (CF_KEEP_BODY), handed to the upload (CF_BODY_STREAM) or dropped.
@@ -440,8 +464,9 @@ static bool read_body(struct conn *c)
     bool done;
 
     if (c->flags & CF_CHUNKED) {
-        done = false;
-        while (avail > 0) {
+        /* Already ended when the upload is taking the last decoded bytes late. */
+        done = http_chunked_done(&c->chunked);
+        while (!done && avail > 0) {
             struct iov data;
             long r = http_chunked_decode(&c->chunked, c->in + start, avail, &data);
             if (r < 0) {
@@ -483,9 +508,12 @@ static bool read_body(struct conn *c)
         if (!done || c->body_kept > 0) {
             if ((c->flags & CF_EOF) && !done)
                 conn_abort(c);
+            else if (!done && c->body_kept == 0 && (c->flags & CF_BODY_SPLICE) &&
+                     davserve_upload_idle(c))
+                splice_body(c);
             return false;
         }
-        c->flags &= (uint16_t)~CF_BODY_STREAM;
+        c->flags &= (uint16_t)~(CF_BODY_STREAM | CF_BODY_SPLICE);
         davserve_upload_end(c);
         return false;
     }
@@ -896,6 +924,10 @@ static void on_recv(struct conn *c, const struct io_uring_cqe *cqe)
     }
     if (c->tls && !(c->flags & CF_RECV_ARMED))
         try_ktls(c);
+    /* An upload waiting for the recv to end before it splices (splice_body). */
+    if (!(c->flags & CF_RECV_ARMED) && (c->flags & CF_BODY_SPLICE) &&
+        c->state == CONN_READ_BODY)
+        on_input(c);
     if (!(c->flags & CF_RECV_ARMED))
         rx_arm(c);
 }
@@ -919,6 +951,9 @@ void conn_on_cqe(struct conn *c, const struct io_uring_cqe *cqe)
         break;
     case OP_UPLOAD_WRITE:
         davserve_on_write(c, cqe->res);
+        break;
+    case OP_UPLOAD_SPLICE:
+        davserve_on_splice(c, cqe->res);
         break;
     case OP_OPEN:
         c->inflight--;

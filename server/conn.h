@@ -71,6 +71,7 @@ enum conn_flag {
     CF_KEEP_BODY = 1 << 12,    /* the body stays in 'in' after the head for the route */
     CF_BODY_PENDING = 1 << 13, /* routed before its body was read: a response now must close */
     CF_BODY_STREAM = 1 << 14,  /* the body goes to the job's upload (davserve.h) */
+    CF_BODY_SPLICE = 1 << 15,  /* ...and goes socket -> pipe -> file once nothing is buffered */
 };
 
 union peer_addr {
@@ -177,6 +178,13 @@ struct iov conn_body(const struct conn *c);
  * of them are taken. Sends 100 Continue when the client waits for it.
  */
 void conn_body_stream(struct conn *c);
+
+/**
+ * conn_body_stream for a body the upload can take by splice (a Content-Length, a plain or kTLS
+ * socket): once what is already buffered is taken and no recv is in the kernel, reading stops
+ * and davserve_splice_start takes the rest straight from the socket.
+ */
+void conn_body_splice(struct conn *c);
 
 /** The upload can take bytes again after refusing some: go on reading. */
 void conn_body_resume(struct conn *c);

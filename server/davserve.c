@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "pipes.h"
 #include "dav.h"
 #include "site.h"
 #include "work.h"
@@ -34,6 +35,13 @@ struct upload {
     bool writing;     /* a write of buf[fill ^ 1] is in the kernel */
     bool ended;       /* the whole body has been taken */
     uint64_t off;     /* file offset of the next write */
+    /* Splicing: the socket fills one pipe while the other is written to the file. Reads and
+     * writes each go one at a time, in the same order through the pipes. */
+    struct ff_pipe *pipe[2];
+    uint32_t pipe_len[2]; /* bytes in each pipe, not yet in the file */
+    unsigned rd_pipe;     /* the pipe the next (or current) socket read fills */
+    unsigned wr_pipe;     /* the pipe the next (or current) file write empties */
+    bool reading;         /* a socket -> pipe splice is in the kernel */
 };
 
 struct dav_job {
@@ -104,8 +112,11 @@ static int sink_write(void *ctx, const void *p, size_t n)
 
 /* --- jobs --- */
 
-static void job_free(struct dav_job *j)
+static void job_free(struct loop *l, struct dav_job *j)
 {
+    for (unsigned i = 0; i < 2; i++)
+        if (j->up.pipe[i])
+            pipe_put(&l->pipes, j->up.pipe[i], j->up.pipe_len[i] == 0);
     if (j->put.fd >= 0 || j->put.dir_fd >= 0)
         dav_put_abort(&j->put);
     if (j->root_fd >= 0)
@@ -121,7 +132,7 @@ void davserve_release(struct conn *c)
 {
     if (!c->job)
         return;
-    job_free(c->job);
+    job_free(c->loop, c->job);
     c->job = NULL;
 }
 
@@ -177,7 +188,11 @@ static void upload_start(struct conn *c, struct dav_job *j)
         davserve_release(c);
         return;
     }
-    conn_body_stream(c);
+    /* Splice needs the socket to carry the body as it is: plain TCP or kTLS, no chunks. */
+    if (!c->tls && j->http.body == HTTP_BODY_LENGTH)
+        conn_body_splice(c);
+    else
+        conn_body_stream(c);
 }
 
 static void job_done(struct work_item *w)
@@ -349,6 +364,108 @@ void davserve_upload_end(struct conn *c)
         upload_finish(c, j);
 }
 
+/* The body cannot be written (a full disk, an I/O error): the old version stays, the client
+ * is told, and the rest of its body is not read. */
+static void upload_failed(struct conn *c, struct dav_job *j, int res)
+{
+    log_warn("event=upload_write_failed err=%d", res);
+    dav_put_abort(&j->put);
+    int status = (res == -ENOSPC || res == -EDQUOT) ? 507 : 500;
+    if (c->state == CONN_JOB)
+        conn_set_state(c, CONN_HANDLE);
+    c->flags &= (uint16_t)~(CF_BODY_STREAM | CF_BODY_SPLICE);
+    conn_respond_simple(c, status, true, NULL);
+}
+
+bool davserve_upload_idle(const struct conn *c)
+{
+    const struct upload *up = &c->job->up;
+    return !up->pipe[0] && !up->writing && up->len[0] == 0 && up->len[1] == 0;
+}
+
+static void splice_in(struct conn *c, struct dav_job *j)
+{
+    struct upload *up = &j->up;
+    struct ff_pipe *p = up->pipe[up->rd_pipe];
+    unsigned n = c->body_left < p->size ? (unsigned)c->body_left : p->size;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_splice(sqe, c->fd, -1, p->wr, -1, n, 0);
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_UPLOAD_SPLICE));
+    up->reading = true;
+    c->inflight++;
+}
+
+static void splice_out(struct conn *c, struct dav_job *j)
+{
+    struct upload *up = &j->up;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_splice(sqe, up->pipe[up->wr_pipe]->rd, -1, j->put.fd, (int64_t)up->off,
+                         up->pipe_len[up->wr_pipe], 0);
+    io_uring_sqe_set_data64(sqe, ud_make(c, OP_UPLOAD_WRITE));
+    up->writing = true;
+    c->inflight++;
+}
+
+/* Start whatever can run now on each side; finish once the whole body is in the file. */
+static void splice_pump(struct conn *c, struct dav_job *j)
+{
+    struct upload *up = &j->up;
+    bool filled = up->pipe_len[up->wr_pipe] > 0;
+    if (!up->writing && filled)
+        splice_out(c, j);
+    if (!up->reading && c->body_left > 0 && up->pipe_len[up->rd_pipe] == 0)
+        splice_in(c, j);
+    if (!up->reading && !up->writing && c->body_left == 0) {
+        c->flags &= (uint16_t)~(CF_BODY_STREAM | CF_BODY_SPLICE);
+        davserve_upload_end(c);
+    }
+}
+
+void davserve_splice_start(struct conn *c)
+{
+    struct dav_job *j = c->job;
+    for (unsigned i = 0; i < 2; i++) {
+        int err = 0;
+        j->up.pipe[i] = pipe_get(&c->loop->pipes, &err);
+        if (!j->up.pipe[i]) {
+            upload_failed(c, j, err ? err : -ENOMEM);
+            return;
+        }
+    }
+    splice_pump(c, j);
+}
+
+void davserve_on_splice(struct conn *c, int res)
+{
+    struct dav_job *j = c->job;
+    struct upload *up = &j->up;
+    c->inflight--;
+    up->reading = false;
+    if (c->state == CONN_CLOSED)
+        return;
+    if (res <= 0) {
+        /* The client went away (0) or the socket failed: nothing to answer. */
+        conn_abort(c);
+        return;
+    }
+    loop_timer_set(c->loop, c, TIMER_BODY);
+    c->body_left -= (uint64_t)res;
+    up->pipe_len[up->rd_pipe] = (uint32_t)res;
+    up->rd_pipe ^= 1;
+    splice_pump(c, j);
+}
+
+/* What was in the pipe is in the file, or part of it. */
+static void spliced_out(struct conn *c, struct dav_job *j, int res)
+{
+    struct upload *up = &j->up;
+    up->off += (uint64_t)res;
+    up->pipe_len[up->wr_pipe] -= (uint32_t)res;
+    if (up->pipe_len[up->wr_pipe] == 0)
+        up->wr_pipe ^= 1;
+    splice_pump(c, j);
+}
+
 void davserve_on_write(struct conn *c, int res)
 {
     struct dav_job *j = c->job;
@@ -359,13 +476,11 @@ void davserve_on_write(struct conn *c, int res)
     if (c->state == CONN_CLOSED)
         return;
     if (res <= 0) {
-        log_warn("event=upload_write_failed err=%d", res);
-        dav_put_abort(&j->put);
-        int status = (res == -ENOSPC || res == -EDQUOT) ? 507 : 500;
-        if (c->state == CONN_JOB)
-            conn_set_state(c, CONN_HANDLE);
-        c->flags &= (uint16_t)~CF_BODY_STREAM;
-        conn_respond_simple(c, status, true, NULL);
+        upload_failed(c, j, res);
+        return;
+    }
+    if (up->pipe[0]) {
+        spliced_out(c, j, res);
         return;
     }
     up->off += (uint64_t)res;

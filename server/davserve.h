@@ -10,8 +10,11 @@
  * multistatus of any size costs the server the same memory.
  *
  * PUT runs as two jobs around its body: dav_put_begin decides and opens the temporary file,
- * the loop writes the body into it with io_uring as it arrives (two buffers: one fills while
- * the other is written), and dav_put_finish puts it in place.
+ * the loop writes the body into it with io_uring as it arrives, and dav_put_finish puts it in
+ * place. A body with a Content-Length on a plain or kTLS socket goes socket -> pipe -> file by
+ * splice, never through userspace (only what arrived with the head is written from memory);
+ * otherwise (chunked, userspace TLS) it is written from two buffers, one filling while the
+ * other is written.
  */
 #ifndef SERVER_DAVSERVE_H
 #define SERVER_DAVSERVE_H
@@ -38,8 +41,18 @@ size_t davserve_upload_take(struct conn *c, const uint8_t *p, size_t n);
 /** Upload: the whole body has been taken. */
 void davserve_upload_end(struct conn *c);
 
-/** Completion of an upload write (OP_UPLOAD_WRITE). */
+/** Upload: nothing buffered, no write in the kernel (the file offset is final), no splice
+ *  started. */
+bool davserve_upload_idle(const struct conn *c);
+
+/** Upload: take the rest of the body (c->body_left bytes) by splice socket -> pipe -> file. */
+void davserve_splice_start(struct conn *c);
+
+/** Completion of an upload write or a pipe -> file splice (OP_UPLOAD_WRITE). */
 void davserve_on_write(struct conn *c, int res);
+
+/** Completion of a socket -> pipe splice (OP_UPLOAD_SPLICE). */
+void davserve_on_splice(struct conn *c, int res);
 
 /** Drop c's job, if any, with its temporary files (the connection is going away). */
 void davserve_release(struct conn *c);

@@ -38,6 +38,7 @@ enum ud_op {
     OP_WORK,     /* the eventfd of finished blocking work (work.h) */
     OP_INOTIFY,  /* the gate's watch on the data folder (gate.h) */
     OP_UPLOAD_WRITE, /* body bytes of a PUT into its temporary file (davserve.h) */
+    OP_UPLOAD_SPLICE, /* body bytes of a PUT from the socket into a pipe */
 };
 
 #define UD_OP_MASK 15ull
