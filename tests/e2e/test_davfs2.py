@@ -1,16 +1,21 @@
 # SPDX-License-Identifier: MIT
 """davfs2 mounts /dav/ over HTTPS (trusting the server's own certificate, as users mount it) and
-is used like a disk: a tree of nested folders with a few hundred small files and two larger
-ones (names with spaces, UTF-8 and URL-special characters) is copied in; after a remount with
-a fresh cache, files are edited in place (append, overwrite a part, truncate shorter and
-longer), a file and a folder are renamed, a file and a folder deleted; after another remount
-with a fresh cache the whole tree read through the mount, and the tree in DATA/files/USER on the
-server's disk, are exactly the expected names and contents.
+is used like a disk. Mount #1: a file written through the mount shows up in DATA/files/alice (so
+the mount really is this server), then a tree of nested folders with a few hundred small files
+and two larger ones (names with spaces, UTF-8 and URL-special characters) is copied in. Mount #2
+(fresh cache, uploads delayed until umount, so changed files stay locked on the server): files
+are edited in place (append, overwrite a part, truncate shorter, to zero and longer), a changed
+file is renamed into another folder, a folder is renamed while a file inside is open for
+writing (davfs2's MOVE carries that lock's token), a file and a folder holding a changed file
+are deleted. Mount #3 (fresh cache) reads everything back. After each umount (which waits for
+the uploads) the server's disk, and the mounts, hold exactly the expected names and contents;
+at the end no lock is left and the access log has no 5xx.
 
 Runs as root (mount.davfs as root, its daemon as user davfs2) with a private davfs2.conf,
 secrets file and cache folders inside the test's temp folder; nothing under /etc is touched.
 See ../shared/docs/clients.md for the davfs2 quirks this relies on (buf_size, cache owner)."""
 
+import contextlib
 import grp
 import hashlib
 import os
@@ -26,7 +31,7 @@ import ffharness as h
 USER, PASSWORD = "alice", "alice-davfs2-pw"
 MOUNT_TIMEOUT = 30
 # umount waits until davfs2 has uploaded every changed file (here up to ~40 MiB over TLS).
-UMOUNT_TIMEOUT = 90
+UMOUNT_TIMEOUT = 60
 # Everything done through one mount (a syscall on a wedged FUSE mount cannot be timed out).
 OPS_TIMEOUT = 60
 BACKUP_DIR = "lost+found"  # davfs2's local folder for files it failed to upload
@@ -168,7 +173,8 @@ class Davfs:
     def pidfile(self):
         return "/var/run/mount.davfs/%s.pid" % self.mnt.strip("/").replace("/", "-")
 
-    def mount(self):
+    def mount(self, delay_upload=0):
+        """delay_upload: seconds davfs2 waits after a close before it uploads the file."""
         self.n += 1
         cache = os.path.join(self.base, "cache%d" % self.n)
         os.makedirs(cache)
@@ -182,7 +188,7 @@ class Davfs:
             f.write("trust_server_cert %s\n" % self.cert)
             f.write("buf_size 64\n")  # kernels >= 6.16 (clients.md)
             f.write("ask_auth 0\n")
-            f.write("delay_upload 0\n")
+            f.write("delay_upload %d\n" % delay_upload)
         p = subprocess.run(["mount.davfs", "-o", "conf=" + conf, self.url, self.mnt],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=MOUNT_TIMEOUT)
         out = (p.stdout + p.stderr).decode("utf-8", "replace")
@@ -190,12 +196,18 @@ class Davfs:
         h.require(p.returncode == 0 and self.up,
                   "mount.davfs #%d: exit %d, mounted %s\n%s" % (self.n, p.returncode,
                                                                  self.up, out))
+        # The daemon writes its pid file a moment after mount.davfs returns.
+        h.check(h.wait_until(self.read_pid, 10), "pid file %s of mount #%d" % (
+            self.pidfile(), self.n))
+        h.log("mount #%d up (daemon pid %s)" % (self.n, self.pid))
+
+    def read_pid(self):
         try:
             with open(self.pidfile()) as f:
                 self.pid = int(f.read().split()[0])
         except (OSError, ValueError, IndexError):
             self.pid = None
-        h.log("mount #%d up (daemon pid %s)" % (self.n, self.pid))
+        return self.pid is not None
 
     def umount(self):
         """The normal unmount; it returns once davfs2 has uploaded everything."""
@@ -223,22 +235,20 @@ class Davfs:
 
     def cleanup(self):
         """Leave no mount and no daemon behind, whatever state the test stopped in."""
-        if mounted(self.mnt):
-            try:
-                subprocess.run(["umount", self.mnt], stdin=subprocess.DEVNULL,
-                               capture_output=True, timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
-        if mounted(self.mnt):
-            subprocess.run(["umount", "-l", self.mnt], stdin=subprocess.DEVNULL,
-                           capture_output=True, timeout=30)
-            h.log("cleanup: lazy unmount of %s" % self.mnt)
+        for argv, timeout in ((["umount"], 20), (["umount", "-l"], 10)):
+            if mounted(self.mnt):
+                if "-l" in argv:
+                    h.log("cleanup: lazy unmount of %s" % self.mnt)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    subprocess.run(argv + [self.mnt], stdin=subprocess.DEVNULL,
+                                   capture_output=True, timeout=timeout)
         for sig in (signal.SIGTERM, signal.SIGKILL):
             if not h.wait_until(lambda: not self.daemon_alive(), 10):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(self.pid, sig)
-                except ProcessLookupError:
-                    pass
+        if self.pid is not None and h.wait_until(lambda: not self.daemon_alive(), 5):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.pidfile())  # left behind by a killed daemon
         self.pid = None
         if mounted(self.mnt):
             h.log("cleanup: %s is STILL mounted" % self.mnt)
@@ -288,6 +298,10 @@ def edit(mnt, files, dirs):
     os.truncate(p("src/lib/deep/er/extend me.txt"), 3000)
     files["src/lib/deep/er/extend me.txt"] = b"short".ljust(3000, b"\0")
 
+    # Changed, so locked and waiting for its upload, then moved to another folder.
+    with open(p("docs/old name.txt"), "ab") as f:
+        f.write(b"changed before the rename\n")
+    files["docs/old name.txt"] += b"changed before the rename\n"
     os.rename(p("docs/old name.txt"), p("docs/2024/new näme.txt"))
     files["docs/2024/new näme.txt"] = files.pop("docs/old name.txt")
 
@@ -308,6 +322,9 @@ def edit(mnt, files, dirs):
 
     os.unlink(p("docs/remove me.txt"))
     del files["docs/remove me.txt"]
+    # A folder whose member is changed (locked, upload pending) is deleted.
+    with open(p("to delete/inner/deep file.txt"), "ab") as f:
+        f.write(b"changed before the delete\n")
     shutil.rmtree(p("to delete"))
     for rel in [r for r in files if r.startswith("to delete/")]:
         del files[rel]
@@ -368,7 +385,8 @@ def check_mounts(dav, tree, files, dirs):
     dav.umount()
     compare("server disk after the copy", snapshot(tree), files, dirs)
 
-    dav.mount()
+    # The edits stay in the cache (and their files locked) until umount uploads them.
+    dav.mount(delay_upload=600)
     compare("mount #2 (fresh cache) before the edits",
             bounded("read the tree", lambda: snapshot(dav.mnt, (BACKUP_DIR,))), files, dirs)
     bounded("edit", lambda: edit(dav.mnt, files, dirs))
