@@ -132,6 +132,10 @@ void dav_put_abort(struct dav_put *put);
 int dav_resolve(struct dav_env *env, const struct dav_req *req, const char *path,
                 struct dav_entry *e);
 
+/** dav_resolve that also says whether the index row had to change (changed may be NULL). */
+int dav_resolve_changed(struct dav_env *env, const struct dav_req *req, const char *path,
+                        struct dav_entry *e, bool *changed);
+
 /**
  * The checks every write method makes before it changes path (RFC 4918 §10.4, §7): the If
  * header evaluated against ETags and live locks, and the locks that cover path (with

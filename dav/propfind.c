@@ -49,6 +49,7 @@ struct pf {
     int *live_of;    /* per name of q: its live property id, -1 for a dead one */
     bool ok_open;    /* the 200 propstat of the current response is open */
     bool wants_dead; /* some names asked for are not live: the index's properties are read */
+    bool self_changed; /* resolving the target changed its row: read the folder from disk */
     int64_t cur_id;  /* the entry being written */
     char href[DAV_INDEX_PATH_MAX + 512];
 };
@@ -388,9 +389,11 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
         close(fd);
         return rc;
     }
-    /* With a watcher keeping the index in line, the members need not be read here. */
+    /* With a watcher keeping the index in line, the members need not be read here, unless
+     * the folder's own mtime moved (a member added, removed or renamed) and the watcher may
+     * not have caught up yet: the listing then comes from the disk, as without a watcher. */
     int rc = 0;
-    if (!env->tree_watched || !atomic_load(env->tree_watched)) {
+    if (pf->self_changed || !env->tree_watched || !atomic_load(env->tree_watched)) {
         rc = reconcile(env, req, d);
         /* Members changed the folder's ETag: show the row as it is now. */
         if (!rc)
@@ -424,7 +427,8 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     if (rc)
         goto out;
     struct dav_entry self;
-    rc = dav_resolve(env, req, req->path, &self);
+    bool self_changed = false;
+    rc = dav_resolve_changed(env, req, req->path, &self, &self_changed);
     if (rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP) {
         rc = dav_resp_text(resp, 404, "not found\n");
         goto out;
@@ -441,8 +445,13 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
         rc = -ENOMEM;
         goto out;
     }
-    *pf = (struct pf){
-        .env = env, .req = req, .resp = resp, .q = &q, .found = found, .live_of = live_of};
+    *pf = (struct pf){.env = env,
+                      .req = req,
+                      .resp = resp,
+                      .q = &q,
+                      .found = found,
+                      .live_of = live_of,
+                      .self_changed = self_changed};
     /* A client asking for live properties only (the common sync listing) costs no query. */
     pf->wants_dead = q.kind != DAV_XML_PROP;
     for (size_t i = 0; i < q.n_names; i++) {
