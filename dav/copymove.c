@@ -145,12 +145,14 @@ static int move_tree(struct dav_env *env, const struct dav_req *req, struct dav_
             return rc;
         }
     }
+    /* The index follows at once, before the fsyncs: the watcher (server/watch.c) syncs what it
+     * saw change after a quiet moment, and a slow fsync must not let it take the renamed
+     * file for a deleted one and a new one (new id, dead properties lost). */
+    rc = dav_index_move(env->ix, req->user_id, from, to, true);
     int frc = dav_tree_fsync_dir(sdir);
     if (frc == 0)
         frc = dav_tree_fsync_dir(dir_fd);
     close(sdir);
-    /* The move is done whatever fsync said: the index follows it first. */
-    rc = dav_index_move(env->ix, req->user_id, from, to, true);
     if (rc == 0) /* a copy has new inodes throughout; a rename changed the top at most */
         rc = is_copied ? dav_tree_sync(env, req, to) : dav_resolve(env, req, to, NULL);
     if (rc) {
