@@ -303,7 +303,9 @@ static int listed_cb(void *ctx, const struct dav_entry *e)
 {
     struct recon *r = ctx;
     struct disk_entry key = {.name = e->name};
-    struct disk_entry *de = bsearch(&key, r->disk, r->n_disk, sizeof(*r->disk), disk_cmp);
+    /* An emptied folder has no array at all (bsearch may not take NULL, even for 0 items). */
+    struct disk_entry *de =
+        r->n_disk ? bsearch(&key, r->disk, r->n_disk, sizeof(*r->disk), disk_cmp) : NULL;
     if (de) {
         /* Unchanged: nothing to write. Changed: left unmarked, synced below. */
         de->is_listed = same_stat(&de->st, e);
