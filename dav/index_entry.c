@@ -155,7 +155,7 @@ static int change_seq(struct dav_index *ix, int64_t *seq)
 /* A new ETag for folder path (no-op for a file or a missing row). */
 static int touch_dir(struct dav_index *ix, int64_t user_id, const char *path)
 {
-    int64_t seq = 0; /* set by change_seq; zero keeps -O3 from seeing a path without it */
+    int64_t seq = 0; /* change_seq sets it; -O3 cannot tell */
     int rc = change_seq(ix, &seq);
     if (rc)
         return rc;
