@@ -424,6 +424,8 @@ static void splice_pump(struct conn *c, struct dav_job *j)
 void davserve_splice_start(struct conn *c)
 {
     struct dav_job *j = c->job;
+    log_debug("event=upload_splice bytes=%llu ktls=%d", (unsigned long long)c->body_left,
+              (c->flags & CF_KTLS) != 0);
     for (unsigned i = 0; i < 2; i++) {
         int err = 0;
         j->up.pipe[i] = pipe_get(&c->loop->pipes, &err);

@@ -20,6 +20,8 @@ FF=/usr/local/bin/fastfile
 W=/tmp/vmtest        # scratch: downloads, logs
 DATA=/tmp/data       # fastfile --data; $DATA/public is served to anyone at /public/
 BIG_MIB=64
+UP_USER=vm          # the account of the upload check
+UP_PASSWORD=vm-upload-password
 passed=0
 failed=0
 
@@ -139,6 +141,9 @@ make_data() {
     echo "hello from the kTLS test VM" >$DATA/public/small.txt
     BIG_SHA=$(sha256sum $DATA/public/big.bin | cut -d' ' -f1)
     note "test data: $BIG_MIB MiB random file made and hashed in $(elapsed "$t0") s"
+    # The account of the upload check (cheap Argon2id limits: the CPU is emulated).
+    echo "$UP_PASSWORD" | "$FF" user add $UP_USER --data $DATA --argon2-ops 1 --argon2-mem 8 \
+        >$W/useradd.out 2>&1 || note "user add failed: $(head -c 300 $W/useradd.out)"
 }
 
 check_http() {
@@ -184,6 +189,25 @@ tls_download_check() {
         ok "$name.ktls" "TlsTxSw $tx0->$tx1 TlsRxSw $rx0->$rx1"
     else
         bad "$name.ktls" "kTLS not engaged: TlsTxSw $tx0->$tx1 TlsRxSw $rx0->$rx1"
+    fi
+}
+
+# tls_upload: a $BIG_MIB MiB PUT over TLS 1.3 lands whole, the connection was switched to kTLS
+# (TlsRxSw rose), and the body went socket -> pipe -> file by splice (the server logs
+# event=upload_splice at debug level when it takes a body that way).
+tls_upload() {
+    rx0=$(tls_stat TlsRxSw)
+    code=$(curl -sS --max-time 150 --tlsv1.3 --cacert $DATA/tls/cert.pem \
+        --resolve localhost:$TLS_PORT:127.0.0.1 -u "$UP_USER:$UP_PASSWORD" \
+        -T $DATA/public/big.bin -o /dev/null -w '%{http_code}' \
+        https://localhost:$TLS_PORT/dav/up.bin 2>$W/curl.err)
+    got=$(sha256sum $DATA/files/$UP_USER/up.bin 2>/dev/null | cut -d' ' -f1)
+    rx1=$(tls_stat TlsRxSw)
+    spliced=$(grep -c 'event=upload_splice' $W/srv.err)
+    if [ "$code" = 201 ] && [ "$got" = "$BIG_SHA" ] && [ "$rx1" -gt "$rx0" ] && [ "$spliced" -ge 1 ]; then
+        ok tls.upload "$BIG_MIB MiB PUT, sha256 equal, TlsRxSw $rx0->$rx1, body spliced"
+    else
+        bad tls.upload "http=$code sha256=${got:-none} TlsRxSw $rx0->$rx1 spliced=$spliced: $(head -c 300 $W/curl.err)"
     fi
 }
 
@@ -273,6 +297,7 @@ check_tls() {
     fi
     ok tls.start "$(grep -h 'kTLS' $W/srv.out $W/srv.err | head -n 1)"
     tls_downloads
+    tls_upload
     # The bodies went file -> pipe -> kTLS socket: the server logs (at debug level) every body
     # it encrypts in userspace instead.
     switched=$(grep -c 'event=ktls_switch result=0' $W/srv.err)
