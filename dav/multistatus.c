@@ -19,6 +19,8 @@
 
 #define NS_OC "http://owncloud.org/ns"
 #define NS_NC "http://nextcloud.org/ns"
+#define NS_XML "http://www.w3.org/XML/1998/namespace"
+#define NS_XMLNS "http://www.w3.org/2000/xmlns/"
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
@@ -175,13 +177,19 @@ static const char *prefix_of(struct iov ns, bool *declare)
         return "oc";
     if (iov_eq(ns, IOV_LIT(NS_NC)))
         return "nc";
+    /* Bound to "xml" in every document; no other prefix may be bound to it (Namespaces in
+     * XML 1.0 §3). A client may ask for <xml:foo/>: the fuzzer did. */
+    if (iov_eq(ns, IOV_LIT(NS_XML)))
+        return "xml";
     *declare = true;
     return "x";
 }
 
 static bool name_ok(const struct dav_xml_name *name)
 {
-    return dav_xml_is_ncname(name->local) && dav_xml_is_text(name->ns);
+    /* The xmlns namespace names declarations, never elements (§3). */
+    return dav_xml_is_ncname(name->local) && dav_xml_is_text(name->ns) &&
+           !iov_eq(name->ns, IOV_LIT(NS_XMLNS));
 }
 
 static int out_qname(struct dav_ms *ms, const char *prefix, struct iov local)

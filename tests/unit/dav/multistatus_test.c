@@ -441,3 +441,30 @@ Test(multistatus, constant_memory)
     cr_assert_eq(after.hblkhd, before.hblkhd);
     cr_assert(sizeof(struct dav_ms) <= 64, "the writer's state is a few words");
 }
+
+/* Namespaces in XML §3: the XML namespace is written with its own prefix, never declared; the
+ * xmlns namespace names no element. (Found by the davxml fuzzer: <xml:foo/> asked for.) */
+Test(multistatus, reserved_namespaces)
+{
+    struct membuf m = {0};
+    struct dav_ms ms;
+    dav_ms_init(&ms, membuf_write, &m);
+    dav_ms_begin(&ms);
+    dav_ms_response_begin(&ms, IOV_LIT("/"));
+    dav_ms_propstat_begin(&ms, 404);
+    struct dav_xml_name x = name("http://www.w3.org/XML/1998/namespace", "lanbleheader");
+    struct dav_xml_name ns = name("http://www.w3.org/2000/xmlns/", "a");
+    cr_assert_eq(dav_ms_prop_empty(&ms, &x), 0);
+    size_t before = m.len;
+    cr_assert_eq(dav_ms_prop_empty(&ms, &ns), -EINVAL);
+    cr_assert_eq(m.len, before, "nothing written for a refused name");
+    dav_ms_propstat_end(&ms);
+    dav_ms_response_end(&ms);
+    dav_ms_end(&ms);
+    cr_assert(strstr(m.p, "<xml:lanbleheader/>"), "%s", m.p);
+    cr_assert_null(strstr(m.p, "xmlns:x=\"http://www.w3.org/XML"), "%s", m.p);
+    xmlDocPtr doc = read_back(&m);
+    cr_assert_not_null(doc);
+    xmlFreeDoc(doc);
+    free(m.p);
+}
