@@ -69,19 +69,26 @@ struct dav_job {
 
 /* --- the response body sink (pool thread) --- */
 
-static int sink_flush(struct dav_job *j)
+/* Append n bytes to the body file. */
+static int sink_append(struct dav_job *j, const void *p, size_t n)
 {
     size_t done = 0;
-    while (done < j->mem_len) {
-        ssize_t n = pwrite(j->body_fd, j->mem + done, j->mem_len - done,
+    while (done < n) {
+        ssize_t w = pwrite(j->body_fd, (const char *)p + done, n - done,
                            (off_t)(j->body_len + done));
-        if (n < 0)
+        if (w < 0)
             return -errno;
-        done += (size_t)n;
+        done += (size_t)w;
     }
-    j->body_len += j->mem_len;
-    j->mem_len = 0;
+    j->body_len += n;
     return 0;
+}
+
+static int sink_flush(struct dav_job *j)
+{
+    int rc = sink_append(j, j->mem, j->mem_len);
+    j->mem_len = 0;
+    return rc;
 }
 
 static int sink_write(void *ctx, const void *p, size_t n)
@@ -100,14 +107,12 @@ static int sink_write(void *ctx, const void *p, size_t n)
     int rc = sink_flush(j);
     if (rc < 0)
         return rc;
-    if (n <= SINK_MEM) {
-        memcpy(j->mem, p, n);
-        j->mem_len = n;
-        return 0;
-    }
+    /* A piece larger than the buffer (a long dead property value) goes straight through. */
+    if (n > SINK_MEM)
+        return sink_append(j, p, n);
     memcpy(j->mem, p, n);
     j->mem_len = n;
-    return sink_flush(j);
+    return 0;
 }
 
 /* --- jobs --- */
