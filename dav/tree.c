@@ -244,6 +244,20 @@ int dav_tree_remove(struct dav_tree *t, const char *path)
     return t->stop ? t->stop : rc;
 }
 
+int dav_tree_empty(int dir_fd)
+{
+    struct names nm = {0};
+    int rc = read_names(dir_fd, &nm);
+    struct dav_tree t = {.root_fd = dir_fd, .stage_fd = dir_fd};
+    int n = 0;
+    for (size_t off = 0; rc == 0 && off < nm.len; off += strlen(nm.buf + off) + 1) {
+        if (dav_tree_remove(&t, nm.buf + off) == 0)
+            n++;
+    }
+    names_free(&nm);
+    return rc < 0 ? rc : n;
+}
+
 /* --- copy --- */
 
 /* A name for something being built: hidden, random, so a crash leaves nothing a client sees
@@ -557,7 +571,7 @@ static int sync_entry(struct sync *s)
     int64_t uid = s->req->user_id;
     struct dav_stat st;
     int rc = fsx_stat(s->req->root_fd, s->w.path, &st);
-    if (rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP)
+    if (dav_is_absent(rc))
         return sync_gone(s); /* what dav_resolve would answer 404 */
     if (rc == 0)
         rc = dav_index_sync(ix, uid, s->w.path, &st, NULL, NULL);

@@ -44,6 +44,12 @@ struct dav_tree {
 int dav_tree_remove(struct dav_tree *t, const char *path);
 
 /**
+ * Remove everything in the folder dir_fd (the staging folder at start: files on their way into
+ * place, folders a COPY was building). Returns how many entries went, or -errno.
+ */
+int dav_tree_empty(int dir_fd);
+
+/**
  * Copy from to to, crash-safe: a file is written to an O_TMPFILE, fsynced, linked into the
  * staging folder (or, on another file system, under a hidden name next to to) and renamed into
  * place; a folder is built complete in the same place, each member fsynced, and renamed into

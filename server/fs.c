@@ -2,7 +2,6 @@
 /* Confined opens with openat2 (see fs.h). */
 #include "fs.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,26 +32,13 @@ int fs_open_read(int root_fd, const char *rel, bool cached)
     return fd < 0 ? -errno : (int)fd;
 }
 
-int fs_empty_files(int dir_fd)
+int fs_user_root_open(int files_fd, const char *name)
 {
-    int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return -errno;
-    DIR *d = fdopendir(fd);
-    if (!d) {
-        close(fd);
-        return -errno;
-    }
-    int n = 0;
-    struct dirent *de;
-    while ((de = readdir(d))) {
-        if (de->d_type == DT_DIR)
-            continue;
-        if (unlinkat(dir_fd, de->d_name, 0) == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
+    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
+                                      RESOLVE_NO_MAGICLINKS};
+    long fd = syscall(SYS_openat2, files_fd, name, &how, sizeof(how));
+    return fd < 0 ? -errno : (int)fd;
 }
 
 int fs_mkdir_p(const char *dir, unsigned mode)

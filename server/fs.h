@@ -32,10 +32,11 @@ int fs_open_read(int root_fd, const char *rel, bool cached);
 int fs_status_from_errno(int err);
 
 /**
- * Remove every entry of the folder dir_fd (files only: the staging folder holds nothing else;
- * a folder found there is left alone). Returns how many were removed or -errno.
+ * Open a user's folder DATA/files/NAME (files_fd: DATA/files) as O_PATH. It must be a real
+ * folder right there: no symbolic link, not even one inside DATA/files, may stand in for it
+ * (else user A's folder could be a link to B's). Returns the fd or -errno.
  */
-int fs_empty_files(int dir_fd);
+int fs_user_root_open(int files_fd, const char *name);
 
 /** Create dir (and its parents) if missing. Returns 0 or -errno. */
 int fs_mkdir_p(const char *dir, unsigned mode);

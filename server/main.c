@@ -32,6 +32,7 @@
 #include "site.h"
 #include "store.h"
 #include "token.h"
+#include "tree.h"
 #include "work.h"
 #include "index.h"
 #include "version.h"
@@ -251,9 +252,9 @@ static int serve(int argc, char **argv)
         return 1;
     /* What is left here was on its way into place when the last run ended: it never got
      * there, so the trees hold the old versions, whole. */
-    rc = fs_empty_files(site.stage_fd);
+    rc = dav_tree_empty(site.stage_fd);
     if (rc > 0)
-        log_info("event=stage_cleared files=%d", rc);
+        log_info("event=stage_cleared entries=%d", rc);
     site.dav = cfg.dav;
     struct throttle_limits tl;
     throttle_limits_default(&tl);

@@ -94,6 +94,9 @@ def run(binary):
     h.check(0 < len(acked) < N, "the kill came while PUTs were in flight (%d acknowledged)"
             % len(acked))
 
+    # What a COPY was building when a crash came: a folder in the staging folder, with files.
+    h.write_file(os.path.join(srv.data, "tmp", ".ff-copy-0123456789abcdef", "sub", "f.bin"),
+                 b"half a copy")
     srv2 = h.Server(binary, root=srv.root, data=srv.data)
     with srv2.start():
         names = sorted(os.listdir(tree))
