@@ -29,6 +29,7 @@
 
 #include "conn.h"
 #include "credcache.h"
+#include "fs.h"
 #include "http/cookie.h"
 #include "log.h"
 #include "login.h"
@@ -255,18 +256,14 @@ int gate_user_root(struct loop *l, int64_t user_id)
     int rc = store_user_get_id(g->store, user_id, &u);
     if (rc < 0)
         return rc;
-    /* The user's folder itself must be a real folder right under DATA/files. */
-    struct open_how how = {.flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
-                           .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS |
-                                      RESOLVE_NO_MAGICLINKS};
-    long fd = syscall(SYS_openat2, l->site->files_fd, u.name, &how, sizeof(how));
-    if (fd < 0 && errno == ENOENT) {
+    int fd = fs_user_root_open(l->site->files_fd, u.name);
+    if (fd == -ENOENT) {
         if (mkdirat(l->site->files_fd, u.name, 0750) < 0 && errno != EEXIST)
             return -errno;
-        fd = syscall(SYS_openat2, l->site->files_fd, u.name, &how, sizeof(how));
+        fd = fs_user_root_open(l->site->files_fd, u.name);
     }
     if (fd < 0)
-        return -errno;
+        return fd;
     struct user_root *slot = NULL;
     for (unsigned i = 0; i < g->n_roots && !slot; i++)
         if (!g->roots[i].user_id)

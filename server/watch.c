@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "fsx.h"
 #include "index.h"
 #include "log.h"
@@ -504,7 +505,8 @@ static void user_scan(struct watch *w, const char *name)
             log_warn("event=watch_user_failed err=%d", rc);
         return;
     }
-    int fd = fsx_open(w->files_fd, name, O_PATH | O_DIRECTORY, 0);
+    /* As the gate opens it: a link standing in for a user's folder is nobody's tree. */
+    int fd = fs_user_root_open(w->files_fd, name);
     if (fd < 0)
         return;
     int u = user_slot(w, su.id);
