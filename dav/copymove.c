@@ -33,17 +33,11 @@
 #include "precond.h"
 #include "tree.h"
 
-static int answer(struct dav_resp *resp, int status)
-{
-    resp->status = status;
-    return 0;
-}
-
 /* Answer err as dav_tree_status says, or fail with it (500). */
 static int answer_err(struct dav_resp *resp, int err)
 {
     int status = dav_tree_status(err);
-    return status == 500 ? err : answer(resp, status);
+    return status == 500 ? err : dav_resp_status(resp, status);
 }
 
 /* The destination below the user's root, or NULL when dest (normalised, "dav/a/b") lies
@@ -191,31 +185,31 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
 
     int rc = dav_hdr_destination(req->http, req->tls, dest, sizeof(dest), &res);
     if (rc == -EXDEV)
-        return answer(resp, 502); /* §9.8.5, §9.9.4: another server */
+        return dav_resp_status(resp, 502); /* §9.8.5, §9.9.4: another server */
     if (rc < 0)
-        return answer(resp, 400);
+        return dav_resp_status(resp, 400);
     const char *from = req->path;
     const char *to = below_root(req->href_root, dest);
     if (!to)
-        return answer(resp, 502);
+        return dav_resp_status(resp, 502);
     if (dav_hdr_depth(req->http, DAV_DEPTH_INFINITY, &depth) < 0 ||
         dav_hdr_overwrite(req->http, &overwrite) < 0)
-        return answer(resp, 400);
+        return dav_resp_status(resp, 400);
     rc = dav_resolve(env, req, from, &src);
     if (rc < 0)
         return answer_err(resp, rc);
     /* §9.8.3: COPY of a collection with Depth 0 or infinity; §9.9.2: MOVE with infinity. */
     if (src.is_dir && (depth == DAV_DEPTH_1 || (is_move && depth != DAV_DEPTH_INFINITY)))
-        return answer(resp, 400);
+        return dav_resp_status(resp, 400);
     if (!from[0] || strcmp(from, to) == 0)
-        return answer(resp, 403);
+        return dav_resp_status(resp, 403);
 
     bool exists = true, dst_is_dir = true; /* the root, when to is "" */
     int dir = -1;
     if (to[0]) {
         dir = fsx_parent(req->root_fd, to, name);
         if (dir == -ENOENT || dir == -ENOTDIR || dir == -EXDEV || dir == -ELOOP)
-            return answer(resp, 409); /* §9.8.5, §9.9.4: no parent collection */
+            return dav_resp_status(resp, 409); /* §9.8.5, §9.9.4: no parent collection */
         if (dir < 0)
             return answer_err(resp, dir);
         /* The entry itself, not what a link there points at: a link is replaced as a link. */
@@ -227,15 +221,15 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
         dst_is_dir = exists && S_ISDIR(sb.st_mode);
     }
     if (is_below(to, from)) {
-        rc = answer(resp, 403); /* a copy of a folder into itself never ends */
+        rc = dav_resp_status(resp, 403); /* a copy of a folder into itself never ends */
         goto out;
     }
     if (exists && !overwrite) {
-        rc = answer(resp, 412); /* §10.6 */
+        rc = dav_resp_status(resp, 412); /* §10.6 */
         goto out;
     }
     if (exists && is_below(from, to)) {
-        rc = answer(resp, 403); /* deleting the destination would delete the source */
+        rc = dav_resp_status(resp, 403); /* deleting the destination would delete the source */
         goto out;
     }
     /* A new member changes its parent's membership too; a replaced one does not. */
@@ -245,14 +239,14 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
         rc =
             exists ? dav_precond(env, req, to, true, resp) : dav_precond_create(env, req, to, resp);
     if (rc) {
-        rc = rc < 0 ? rc : answer(resp, rc);
+        rc = rc < 0 ? rc : dav_resp_status(resp, rc);
         goto out;
     }
     bool is_recursive = depth == DAV_DEPTH_INFINITY;
     if (!is_move) {
         rc = over_quota(env, req, from, to, is_recursive, &is_over);
         if (rc || is_over) {
-            rc = rc ? rc : answer(resp, 507);
+            rc = rc ? rc : dav_resp_status(resp, 507);
             goto out;
         }
     }
@@ -281,7 +275,7 @@ static int copymove(struct dav_env *env, const struct dav_req *req, struct dav_r
     } else if (rc) {
         rc = answer_err(resp, rc);
     } else {
-        rc = answer(resp, exists ? 204 : 201);
+        rc = dav_resp_status(resp, exists ? 204 : 201);
     }
 out:
     if (dir >= 0)

@@ -22,6 +22,7 @@
 #ifndef DAV_DAV_H
 #define DAV_DAV_H
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -84,6 +85,16 @@ __attribute__((format(printf, 3, 4))) int dav_resp_header(struct dav_resp *resp,
 
 /** Write a body of its own (a status with a short text): sets content_type and writes. */
 int dav_resp_text(struct dav_resp *resp, int status, const char *text);
+
+/** Answer status without a body; returns 0 (the method's "resp holds the answer"). */
+int dav_resp_status(struct dav_resp *resp, int status);
+
+/** Nothing at the path as far as a client can see: absent, through a file, or outside the
+ *  root (the -errno of dav_resolve and fsx that answer 404, or 409 for a parent). */
+static inline bool dav_is_absent(int rc)
+{
+    return rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP;
+}
 
 /* --- the methods --- */
 

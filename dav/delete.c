@@ -15,12 +15,6 @@
 #include "log.h"
 #include "tree.h"
 
-static int answer(struct dav_resp *resp, int status)
-{
-    resp->status = status;
-    return 0;
-}
-
 int dav_delete(struct dav_env *env, const struct dav_req *req, struct dav_resp *resp)
 {
     struct dav_entry e;
@@ -29,17 +23,17 @@ int dav_delete(struct dav_env *env, const struct dav_req *req, struct dav_resp *
     int rc = dav_resolve(env, req, req->path, &e);
     if (rc < 0) {
         int status = dav_tree_status(rc);
-        return status == 500 ? rc : answer(resp, status);
+        return status == 500 ? rc : dav_resp_status(resp, status);
     }
     if (!req->path[0])
-        return answer(resp, 403);
+        return dav_resp_status(resp, 403);
     /* §9.6.1: a collection goes with Depth: infinity, whatever else a client asks for. */
     if (dav_hdr_depth(req->http, DAV_DEPTH_INFINITY, &depth) < 0 ||
         (e.is_dir && depth != DAV_DEPTH_INFINITY))
-        return answer(resp, 400);
+        return dav_resp_status(resp, 400);
     rc = dav_tree_precond_remove(env, req, req->path, resp);
     if (rc)
-        return rc < 0 ? rc : answer(resp, rc);
+        return rc < 0 ? rc : dav_resp_status(resp, rc);
 
     struct dav_tree_ms report;
     dav_tree_ms_init(&report, req, resp);
@@ -61,7 +55,7 @@ int dav_delete(struct dav_env *env, const struct dav_req *req, struct dav_resp *
     }
     if (rc) {
         int status = dav_tree_status(rc);
-        return status == 500 ? rc : answer(resp, status);
+        return status == 500 ? rc : dav_resp_status(resp, status);
     }
-    return irc ? irc : answer(resp, 204);
+    return irc ? irc : dav_resp_status(resp, 204);
 }

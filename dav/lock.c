@@ -54,11 +54,6 @@ static int new_token(char out[DAV_INDEX_TOKEN_MAX + 1])
 }
 
 /* Not there, through a file, or outside the root: dav.h's "answer these like -ENOENT". */
-static bool is_absent(int rc)
-{
-    return rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP;
-}
-
 /*
  * Answer status with the lock's discovery (§9.10.1): timeout seconds left, the lock root's href
  * with a '/' for a folder. owner NULL: none.
@@ -70,7 +65,7 @@ static int lock_answer(struct dav_env *env, const struct dav_req *req, struct da
     size_t cap = strlen(req->href_root) + strlen(lk->path) + 2;
     char *root = malloc(cap);
     int rc = (e && root) ? dav_resolve(env, req, lk->path, e) : -ENOMEM;
-    if (rc == 0 || is_absent(rc)) {
+    if (rc == 0 || dav_is_absent(rc)) {
         bool is_dir = rc == 0 && e->is_dir && lk->path[0] != '\0';
         snprintf(root, cap, "%s%s%s", req->href_root, lk->path, is_dir ? "/" : "");
         int64_t left = lk->expires - req->now;
@@ -149,7 +144,7 @@ static int lock_new(struct dav_env *env, const struct dav_req *req, struct dav_r
         rc = req->trailing_slash ? 409 : dav_precond_create(env, req, req->path, resp);
     } else if (rc == -ENOTDIR) {
         rc = 409;
-    } else if (is_absent(rc)) {
+    } else if (dav_is_absent(rc)) {
         rc = 404;
     }
     if (rc != 0)
@@ -186,7 +181,7 @@ static int lock_new(struct dav_env *env, const struct dav_req *req, struct dav_r
             int rrc = dav_index_lock_remove(env->ix, req->user_id, lk->token, req->now);
             if (rrc < 0 && rrc != -ENOENT)
                 rc = rrc;
-            else if (is_absent(rc))
+            else if (dav_is_absent(rc))
                 rc = 409; /* the folder went away meanwhile */
         }
     }
@@ -220,7 +215,7 @@ static int lock_refresh(struct dav_env *env, const struct dav_req *req, struct d
         /* A resource gone from the disk takes its locks along. */
         e = malloc(sizeof(*e));
         rc = e ? dav_resolve(env, req, req->path, e) : -ENOMEM;
-        if (is_absent(rc))
+        if (dav_is_absent(rc))
             rc = 0;
     }
     bool found = false;
@@ -294,7 +289,7 @@ int dav_unlock(struct dav_env *env, const struct dav_req *req, struct dav_resp *
     if (rc == 0) {
         /* A resource gone from the disk takes its locks along. */
         rc = dav_resolve(env, req, req->path, e);
-        if (is_absent(rc))
+        if (dav_is_absent(rc))
             rc = 0;
     }
     bool matches = false;

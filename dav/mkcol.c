@@ -15,12 +15,6 @@
 #include "precond.h"
 #include "tree.h"
 
-static int answer(struct dav_resp *resp, int status)
-{
-    resp->status = status;
-    return 0;
-}
-
 /* What mkdirat's or the lookup's failure answers; 0 for an internal failure (500). */
 static int mkcol_status(int err)
 {
@@ -46,18 +40,18 @@ int dav_mkcol(struct dav_env *env, const struct dav_req *req, struct dav_resp *r
     struct dav_stat st;
 
     if (req->body_len > 0)
-        return answer(resp, 415); /* §9.3: a body we do not understand */
+        return dav_resp_status(resp, 415); /* §9.3: a body we do not understand */
     int rc = dav_resolve(env, req, req->path, &e);
     if (rc == 0)
-        return answer(resp, 405);
+        return dav_resp_status(resp, 405);
     if (rc == -ENOTDIR)
-        return answer(resp, 409);
+        return dav_resp_status(resp, 409);
     /* -EXDEV, -ELOOP: a link out of the root is in the way, which mkdirat will say (405). */
     if (rc != -ENOENT && rc != -EXDEV && rc != -ELOOP)
-        return mkcol_status(rc) ? answer(resp, mkcol_status(rc)) : rc;
+        return mkcol_status(rc) ? dav_resp_status(resp, mkcol_status(rc)) : rc;
     int dir = fsx_parent(req->root_fd, req->path, name);
     if (dir < 0)
-        return mkcol_status(dir) ? answer(resp, mkcol_status(dir)) : dir;
+        return mkcol_status(dir) ? dav_resp_status(resp, mkcol_status(dir)) : dir;
     rc = dav_precond_create(env, req, req->path, resp);
     if (rc == 0 && mkdirat(dir, name, 0755) < 0)
         rc = -errno;
@@ -65,11 +59,11 @@ int dav_mkcol(struct dav_env *env, const struct dav_req *req, struct dav_resp *r
         rc = dav_tree_fsync_dir(dir);
     close(dir);
     if (rc > 0)
-        return answer(resp, rc);
+        return dav_resp_status(resp, rc);
     if (rc < 0)
-        return mkcol_status(rc) ? answer(resp, mkcol_status(rc)) : rc;
+        return mkcol_status(rc) ? dav_resp_status(resp, mkcol_status(rc)) : rc;
     rc = fsx_stat(req->root_fd, req->path, &st);
     if (rc == 0)
         rc = dav_index_upsert(env->ix, req->user_id, req->path, &st, NULL);
-    return rc ? rc : answer(resp, 201);
+    return rc ? rc : dav_resp_status(resp, 201);
 }

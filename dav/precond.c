@@ -260,7 +260,7 @@ int dav_precond(struct dav_env *env, const struct dav_req *req, const char *path
         rc = e ? dav_resolve(env, req, c->missing, e) : -ENOMEM;
         bool is_dir = rc == 0 && e->is_dir;
         free(e);
-        if (rc == 0 || rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP) {
+        if (rc == 0 || dav_is_absent(rc)) {
             /* The answer has started: a failing sink is the server's to see, not ours. */
             (void)dav_error_body(resp, req, 423, "lock-token-submitted", c->missing, is_dir);
             rc = 423;

@@ -271,7 +271,7 @@ static int read_disk(struct recon *r, DIR *d)
         struct dav_stat st;
         int rc = stat_member(r, dirfd(d), name, path, &st);
         /* Gone since readdir, or a symlink out of the tree: not a member we can serve. */
-        if (rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP)
+        if (dav_is_absent(rc))
             continue;
         if (rc)
             return rc;
@@ -431,7 +431,7 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     struct dav_entry self;
     bool self_changed = false;
     rc = dav_resolve_changed(env, req, req->path, &self, &self_changed);
-    if (rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP) {
+    if (dav_is_absent(rc)) {
         rc = dav_resp_text(resp, 404, "not found\n");
         goto out;
     }

@@ -169,7 +169,7 @@ int dav_proppatch(struct dav_env *env, const struct dav_req *req, struct dav_res
     if (!e)
         return -ENOMEM;
     int rc = dav_resolve(env, req, req->path, e);
-    if (rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP) {
+    if (dav_is_absent(rc)) {
         rc = 404;
         goto out;
     }

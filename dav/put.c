@@ -30,11 +30,6 @@
 #include "precond.h"
 #include "tree.h"
 
-static bool is_absent(int rc)
-{
-    return rc == -ENOENT || rc == -ENOTDIR || rc == -EXDEV || rc == -ELOOP;
-}
-
 /* Bytes the user would hold with a file of old_size replaced by one of new_size. */
 static int quota_check(struct dav_env *env, const struct dav_req *req, uint64_t old_size,
                        uint64_t new_size)
@@ -53,23 +48,11 @@ static int quota_check(struct dav_env *env, const struct dav_req *req, uint64_t 
     return 0;
 }
 
-/* An anonymous file in the folder dir_fd, which fsx_parent opened O_PATH. */
+/* An anonymous file in the folder dir_fd (O_PATH serves: only the lookup of "." uses it). */
 static int open_tmpfile(int dir_fd)
 {
     int fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    if (fd >= 0)
-        return fd;
-    int rc = -errno;
-    if (rc != -EBADF)
-        return rc;
-    /* Kernels that refuse O_TMPFILE through an O_PATH descriptor: open the folder for real. */
-    int real = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (real < 0)
-        return -errno;
-    fd = openat(real, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
-    rc = fd < 0 ? -errno : fd;
-    close(real);
-    return rc;
+    return fd < 0 ? -errno : fd;
 }
 
 static int begin_checks(struct dav_env *env, const struct dav_req *req, struct dav_resp *resp,
@@ -89,7 +72,7 @@ static int begin_checks(struct dav_env *env, const struct dav_req *req, struct d
         rc = 0;
     else if (rc == -ENOTDIR)
         rc = 409;
-    else if (is_absent(rc))
+    else if (dav_is_absent(rc))
         rc = 404;
     if (rc == 0) {
         rc = fsx_parent(req->root_fd, req->path, put->name);
@@ -98,7 +81,7 @@ static int begin_checks(struct dav_env *env, const struct dav_req *req, struct d
             rc = 0;
         } else if (rc == -ENOENT || rc == -ENOTDIR) {
             rc = 409; /* §9.7.1: no intermediate collections are made */
-        } else if (is_absent(rc)) {
+        } else if (dav_is_absent(rc)) {
             rc = 404;
         }
     }
@@ -172,7 +155,7 @@ int dav_put_finish(struct dav_env *env, const struct dav_req *req, struct dav_re
         /* The old version's size now, not at begin: another upload may have replaced it. */
         rc = dav_resolve(env, req, req->path, e);
         uint64_t old_size = rc == 0 && !e->is_dir ? e->size : 0;
-        rc = (rc == 0 || is_absent(rc)) ? quota_check(env, req, old_size, st.size) : rc;
+        rc = (rc == 0 || dav_is_absent(rc)) ? quota_check(env, req, old_size, st.size) : rc;
     }
     if (rc == 0) {
         rc = install(env, put);

@@ -33,3 +33,9 @@ int dav_resp_text(struct dav_resp *resp, int status, const char *text)
     resp->content_type = "text/plain; charset=utf-8";
     return resp->write(resp->write_ctx, text, strlen(text));
 }
+
+int dav_resp_status(struct dav_resp *resp, int status)
+{
+    resp->status = status;
+    return 0;
+}

@@ -173,7 +173,7 @@ struct http_request *conn_scratch_request(void);
 struct iov conn_body(const struct conn *c);
 
 /**
- * Read the current request's body (routed before it, see route_streams_body) into c->job's
+ * Read the current request's body (routed before it, see route_body) into c->job's
  * upload: davserve_upload_take gets the decoded bytes as they come, davserve_upload_end once all
  * of them are taken. Sends 100 Continue when the client waits for it.
  */

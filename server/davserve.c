@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -284,10 +285,9 @@ void davserve_handle(struct conn *c, const struct http_request *req, int64_t use
         return;
     }
     struct iov body = conn_body(c);
-    size_t plen = strlen(path);
     struct dav_job *j = calloc(1, sizeof(*j) + c->head_len + body.len);
     int rfd = j ? fcntl(root_fd, F_DUPFD_CLOEXEC, 3) : -1;
-    if (!j || rfd < 0 || plen >= sizeof(j->path)) {
+    if (!j || rfd < 0) {
         free(j);
         if (rfd >= 0)
             close(rfd);
@@ -305,7 +305,8 @@ void davserve_handle(struct conn *c, const struct http_request *req, int64_t use
     memcpy(j->head, c->in, c->head_len);
     if (body.len)
         memcpy(j->head + c->head_len, body.base, body.len);
-    memcpy(j->path, path, plen + 1);
+    /* A suffix of the route's normalised target, which is at most PATH_MAX with its NUL. */
+    snprintf(j->path, sizeof(j->path), "%s", path);
     j->req = (struct dav_req){
         .user_id = user_id,
         .root_fd = rfd,
