@@ -25,16 +25,31 @@ int fsx_open(int root_fd, const char *path, int flags, mode_t mode)
     return fd < 0 ? -errno : (int)fd;
 }
 
+static int64_t ns_of(struct statx_timestamp t)
+{
+    return t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+int fsx_statat(int dir_fd, const char *name, int flags, struct dav_stat *st)
+{
+    struct statx sx;
+    unsigned mask = STATX_TYPE | STATX_SIZE | STATX_MTIME | STATX_INO | STATX_BTIME;
+    if (statx(dir_fd, name, flags, mask, &sx) < 0)
+        return -errno;
+    if (S_ISLNK(sx.stx_mode))
+        return -ELOOP;
+    st->is_dir = S_ISDIR(sx.stx_mode);
+    st->size = st->is_dir ? 0 : sx.stx_size;
+    st->mtime_ns = ns_of(sx.stx_mtime);
+    st->inode = sx.stx_ino;
+    /* Without a birth time the first mtime seen stands in: stable until the file is replaced. */
+    st->btime_ns = (sx.stx_mask & STATX_BTIME) ? ns_of(sx.stx_btime) : st->mtime_ns;
+    return 0;
+}
+
 int fsx_fstat(int fd, struct dav_stat *st)
 {
-    struct stat sb;
-    if (fstat(fd, &sb) < 0)
-        return -errno;
-    st->is_dir = S_ISDIR(sb.st_mode);
-    st->size = st->is_dir ? 0 : (uint64_t)sb.st_size;
-    st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    st->inode = (uint64_t)sb.st_ino;
-    return 0;
+    return fsx_statat(fd, "", AT_EMPTY_PATH, st);
 }
 
 int fsx_stat(int root_fd, const char *path, struct dav_stat *st)

@@ -31,6 +31,13 @@ int fsx_stat(int root_fd, const char *path, struct dav_stat *st);
 int fsx_fstat(int fd, struct dav_stat *st);
 
 /**
+ * statx(2) name in folder dir_fd (one segment, or "" with AT_EMPTY_PATH) with flags, into the
+ * index's form. With AT_SYMLINK_NOFOLLOW a symlink is -ELOOP: the caller decides whether to
+ * follow it through the confinement layer.
+ */
+int fsx_statat(int dir_fd, const char *name, int flags, struct dav_stat *st);
+
+/**
  * Open the folder that holds path (O_PATH | O_DIRECTORY) and copy path's last segment into
  * name (FSX_NAME_MAX + 1 bytes). -EINVAL for the root, which has no parent; -ENAMETOOLONG for a
  * segment over FSX_NAME_MAX.

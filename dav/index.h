@@ -38,7 +38,7 @@
 
 /** The index schema version this binary writes and understands (kept in dav_meta, not in
  *  PRAGMA user_version, which belongs to the account store). */
-#define DAV_INDEX_SCHEMA_VERSION 1
+#define DAV_INDEX_SCHEMA_VERSION 2
 
 /** Longest path, in bytes, without the NUL. */
 #define DAV_INDEX_PATH_MAX 4095
@@ -63,6 +63,7 @@ struct dav_stat {
     uint64_t size; /* ignored for folders (kept as 0) */
     int64_t mtime_ns;
     uint64_t inode;
+    int64_t btime_ns; /* birth time; the mtime when the file system keeps none */
 };
 
 struct dav_entry {
@@ -72,6 +73,7 @@ struct dav_entry {
     uint64_t size;
     int64_t mtime_ns;
     uint64_t inode;
+    int64_t btime_ns; /* as in dav_stat; 0 when not known (rows of index schema 1) */
     char etag[DAV_INDEX_ETAG_MAX]; /* quotes included */
     char path[DAV_INDEX_PATH_MAX + 1];
     const char *name; /* the last segment, inside path ("" for the root) */
@@ -132,6 +134,12 @@ int dav_index_lookup_id(struct dav_index *ix, int64_t id, struct dav_entry *e);
  */
 int dav_index_upsert(struct dav_index *ix, int64_t user_id, const char *path,
                      const struct dav_stat *st, struct dav_entry *e);
+
+/**
+ * Whether st is news to the row e: another type, inode, size (files) or mtime, or a birth time
+ * the row does not have yet. dav_index_sync writes exactly when this holds.
+ */
+bool dav_index_stat_differs(const struct dav_entry *e, const struct dav_stat *st);
 
 /**
  * The server touched path and stat() said st (NULL: ENOENT). When that differs from the row

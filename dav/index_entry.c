@@ -87,6 +87,7 @@ static int read_entry(sqlite3_stmt *s, struct dav_entry *e)
     e->size = (uint64_t)sqlite3_column_int64(s, 4);
     e->mtime_ns = sqlite3_column_int64(s, 5);
     e->inode = (uint64_t)sqlite3_column_int64(s, 6);
+    e->btime_ns = sqlite3_column_int64(s, 8);
     int rc = ix_column_text(s, 2, e->path, sizeof(e->path));
     if (rc == 0)
         rc = ix_column_text(s, 7, e->etag, sizeof(e->etag));
@@ -203,6 +204,7 @@ static int insert_row(struct dav_index *ix, int64_t user_id, const char *path,
     sqlite3_bind_int64(s, 7, st->mtime_ns);
     sqlite3_bind_int64(s, 8, (int64_t)st->inode);
     ix_bind_text(s, 9, etag);
+    sqlite3_bind_int64(s, 10, st->btime_ns);
     int rc = ix_exec(ix, s, "insert");
     if (rc == 0 && st->is_dir)
         rc = touch_dir(ix, user_id, path);
@@ -257,9 +259,12 @@ static int delete_tree(struct dav_index *ix, int64_t user_id, const char *path)
     return rc;
 }
 
-static bool stat_differs(const struct dav_entry *e, const struct dav_stat *st)
+bool dav_index_stat_differs(const struct dav_entry *e, const struct dav_stat *st)
 {
     if (e->is_dir != st->is_dir || e->inode != st->inode || e->mtime_ns != st->mtime_ns)
+        return true;
+    /* A row from index schema 1 gets its birth time the first time it is compared. */
+    if (e->btime_ns == 0 && st->btime_ns != 0)
         return true;
     /* A folder's st_size says nothing useful (and differs by file system). */
     return !st->is_dir && e->size != st->size;
@@ -284,7 +289,7 @@ static int put_entry(struct dav_index *ix, int64_t user_id, const char *path,
         rc = ensure_ancestors(ix, user_id, path);
         if (rc == 0)
             rc = insert_row(ix, user_id, path, st);
-    } else if (force || stat_differs(e, st)) {
+    } else if (force || dav_index_stat_differs(e, st)) {
         char etag[HTTP_ETAG_MAX];
         uint64_t size = st->is_dir ? 0 : st->size;
         sqlite3_stmt *s = ix_stmt(ix, S_UPDATE_STAT);
@@ -292,6 +297,7 @@ static int put_entry(struct dav_index *ix, int64_t user_id, const char *path,
         sqlite3_bind_int64(s, 2, (int64_t)size);
         sqlite3_bind_int64(s, 3, st->mtime_ns);
         sqlite3_bind_int64(s, 4, (int64_t)st->inode);
+        sqlite3_bind_int64(s, 6, st->btime_ns);
         if (st->is_dir) {
             ix_bind_text(s, 5, e->etag); /* replaced by touch_dir below */
         } else {
@@ -384,7 +390,7 @@ int dav_index_sync(struct dav_index *ix, int64_t user_id, const char *path,
             did_change = rc == 0;
         goto out;
     }
-    if (rc == 0 && !stat_differs(e, st)) {
+    if (rc == 0 && !dav_index_stat_differs(e, st)) {
         if (out)
             entry_copy(out, e);
         goto out;

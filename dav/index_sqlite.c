@@ -112,12 +112,15 @@ static const char *const migrations[] = {
     "  WHERE user_id = NEW.user_id;"
     " END;"
     "INSERT INTO dav_meta(key, value) VALUES('change_seq', 0);",
+    /* 2: birth times, so that a listing's creationdate costs no statx per entry; 0 until the
+     * row's stat is next recorded. */
+    "ALTER TABLE dav_entries ADD COLUMN btime_ns INTEGER NOT NULL DEFAULT 0;",
 };
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == DAV_INDEX_SCHEMA_VERSION,
               "one migration per schema version");
 
-#define ENTRY_COLS "id, user_id, path, is_dir, size, mtime_ns, inode, etag"
-#define INSERT_COLS "user_id, path, parent, name, is_dir, size, mtime_ns, inode, etag"
+#define ENTRY_COLS "id, user_id, path, is_dir, size, mtime_ns, inode, etag, btime_ns"
+#define INSERT_COLS "user_id, path, parent, name, is_dir, size, mtime_ns, inode, etag, btime_ns"
 /* A folder's ETag from its id and the transaction's change number (SQL printf is 64-bit). */
 #define FOLDER_ETAG(change) "printf('\"%x-%x\"', id, " change ")"
 /* The path of a member of the moved or copied subtree: to (?4) + path after from (?5 = 1 +
@@ -137,9 +140,10 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_GET] = "SELECT " ENTRY_COLS " FROM dav_entries WHERE user_id = ?1 AND path = ?2",
     [S_GET_ID] = "SELECT " ENTRY_COLS " FROM dav_entries WHERE id = ?1",
     [S_INSERT] =
-        "INSERT INTO dav_entries(" INSERT_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+        "INSERT INTO dav_entries(" INSERT_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
     [S_UPDATE_STAT] =
-        "UPDATE dav_entries SET size = ?2, mtime_ns = ?3, inode = ?4, etag = ?5 WHERE id = ?1",
+        "UPDATE dav_entries SET size = ?2, mtime_ns = ?3, inode = ?4, etag = ?5, btime_ns = ?6"
+        " WHERE id = ?1",
     [S_TOUCH_DIR] = "UPDATE dav_entries SET etag = " FOLDER_ETAG("?3")
                     " WHERE user_id = ?1 AND path = ?2 AND is_dir",
     [S_DEL_ONE] = "DELETE FROM dav_entries WHERE user_id = ?1 AND path = ?2",
@@ -150,10 +154,10 @@ static const char *const stmt_sql[S_COUNT] = {
                     " parent = " REBASE("parent")
                     " WHERE " SUBTREE,
     [S_COPY_ONE] = "INSERT INTO dav_entries(" INSERT_COLS ") SELECT user_id, ?3, ?4, ?5, is_dir, "
-                   "size, mtime_ns, inode, etag FROM dav_entries WHERE user_id = ?1 AND path = ?2",
+                   "size, mtime_ns, inode, etag, btime_ns FROM dav_entries WHERE user_id = ?1 AND path = ?2",
     [S_COPY_TREE] = "INSERT INTO dav_entries(" INSERT_COLS ")"
                     " SELECT user_id, " REBASE("path") ", " REBASE("parent") ","
-                    " name, is_dir, size, mtime_ns, inode, etag"
+                    " name, is_dir, size, mtime_ns, inode, etag, btime_ns"
                     " FROM dav_entries WHERE " SUBTREE " ORDER BY path",
     [S_COPY_PROPS_ONE] = "INSERT INTO dav_props(file_id, ns, name, value) "
                          "SELECT ?2, ns, name, value FROM dav_props WHERE file_id = ?1",

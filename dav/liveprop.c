@@ -2,10 +2,9 @@
 /*
  * The live properties and the stored form of dead property values, see liveprop.h.
  *
- * creationdate is the birth time from statx when the file system keeps one, else the
- * modification time (Linux has no other creation time). For members of a listed folder it is
- * read through the folder's descriptor by name, which cannot leave the tree (one segment, no
- * symlink followed); a symlink, and anything not listed, goes through the confinement layer.
+ * creationdate is the birth time the index keeps (statx's, or the first mtime seen where the
+ * file system keeps none); a row recorded before the index had birth times shows its mtime
+ * until the next stat of it fills the birth time in (the watcher's catch-up at start does).
  *
  * Known gaps: no getcontentlanguage; quota-used-bytes is the user's whole use, on every
  * collection (RFC 4331 §3 allows it: the bytes counted against the quota that applies).
@@ -72,7 +71,7 @@ struct dav_live_lock {
 
 void dav_live_init(struct dav_live_ctx *lc, struct dav_env *env, const struct dav_req *req)
 {
-    *lc = (struct dav_live_ctx){.env = env, .req = req, .dir_fd = -1};
+    *lc = (struct dav_live_ctx){.env = env, .req = req};
 }
 
 void dav_live_release(struct dav_live_ctx *lc)
@@ -100,38 +99,14 @@ static time_t seconds_of(int64_t ns)
     return (time_t)s;
 }
 
-static time_t birth_time(struct dav_live_ctx *lc, const struct dav_entry *e)
-{
-    struct statx sx;
-    int rc = -1;
-    unsigned mask = STATX_TYPE | STATX_BTIME;
-    if (lc->dir_fd >= 0 && e->name[0]) {
-        rc = statx(lc->dir_fd, e->name, AT_SYMLINK_NOFOLLOW | AT_STATX_DONT_SYNC, mask, &sx);
-        if (rc == 0 && S_ISLNK(sx.stx_mode))
-            rc = -1;
-    }
-    if (rc != 0) {
-        int fd = fsx_open(lc->req->root_fd, e->path, O_PATH, 0);
-        if (fd >= 0) {
-            rc = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, mask, &sx);
-            close(fd);
-        }
-    }
-    /* No birth time kept (or the file just went): the modification time is the best there is. */
-    if (rc != 0 || !(sx.stx_mask & STATX_BTIME))
-        return seconds_of(e->mtime_ns);
-    return (time_t)sx.stx_btime.tv_sec;
-}
-
 static int write_text(struct dav_ms *ms, enum dav_live_id id, const char *s)
 {
     return dav_ms_prop_text(ms, &dav_liveprops[id].name, iov_make(s, strlen(s)));
 }
 
-static int write_creationdate(struct dav_live_ctx *lc, struct dav_ms *ms,
-                              const struct dav_entry *e)
+static int write_creationdate(struct dav_ms *ms, const struct dav_entry *e)
 {
-    time_t t = birth_time(lc, e);
+    time_t t = seconds_of(e->btime_ns ? e->btime_ns : e->mtime_ns);
     struct tm tm;
     char buf[32];
     /* RFC 4918 §15.1: RFC 3339 date-time, in UTC. */
@@ -256,7 +231,7 @@ int dav_live_write(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id 
     char buf[HTTP_DATE_LEN + 1];
     switch (id) {
     case DAV_LIVE_CREATIONDATE:
-        return write_creationdate(lc, ms, e);
+        return write_creationdate(ms, e);
     case DAV_LIVE_DISPLAYNAME:
         return write_text(ms, id, e->name);
     case DAV_LIVE_GETCONTENTLENGTH:

@@ -59,7 +59,6 @@ struct dav_live_lock;
 struct dav_live_ctx {
     struct dav_env *env;
     const struct dav_req *req;
-    int dir_fd; /* the folder holding the entries being listed, when open; else -1 */
     bool has_quota;
     int64_t quota_used, quota_available;
     struct dav_live_lock *locks;

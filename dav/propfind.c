@@ -243,16 +243,8 @@ static const char *child_path(struct recon *r, const char *name)
 static int stat_member(struct recon *r, int dir_fd, const char *name, const char *path,
                        struct dav_stat *st)
 {
-    struct stat sb;
-    if (fstatat(dir_fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
-        return -errno;
-    if (S_ISLNK(sb.st_mode))
-        return fsx_stat(r->req->root_fd, path, st);
-    st->is_dir = S_ISDIR(sb.st_mode);
-    st->size = st->is_dir ? 0 : (uint64_t)sb.st_size;
-    st->mtime_ns = (int64_t)sb.st_mtim.tv_sec * 1000000000 + sb.st_mtim.tv_nsec;
-    st->inode = (uint64_t)sb.st_ino;
-    return 0;
+    int rc = fsx_statat(dir_fd, name, AT_SYMLINK_NOFOLLOW, st);
+    return rc == -ELOOP ? fsx_stat(r->req->root_fd, path, st) : rc;
 }
 
 static int read_disk(struct recon *r, DIR *d)
@@ -293,12 +285,6 @@ static int disk_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static bool same_stat(const struct dav_stat *st, const struct dav_entry *e)
-{
-    return st->is_dir == e->is_dir && st->inode == e->inode && st->mtime_ns == e->mtime_ns &&
-           (st->is_dir || st->size == e->size);
-}
-
 static int listed_cb(void *ctx, const struct dav_entry *e)
 {
     struct recon *r = ctx;
@@ -308,7 +294,7 @@ static int listed_cb(void *ctx, const struct dav_entry *e)
         r->n_disk ? bsearch(&key, r->disk, r->n_disk, sizeof(*r->disk), disk_cmp) : NULL;
     if (de) {
         /* Unchanged: nothing to write. Changed: left unmarked, synced below. */
-        de->is_listed = same_stat(&de->st, e);
+        de->is_listed = !dav_index_stat_differs(e, &de->st);
         return 0;
     }
     int rc = grow((void **)&r->gone, &r->cap_gone, r->n_gone + 1, sizeof(*r->gone));
@@ -403,10 +389,8 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
     }
     if (!rc)
         rc = entry_cb(pf, self);
-    pf->live.dir_fd = dirfd(d);
     if (!rc)
         rc = dav_index_list(env->ix, req->user_id, req->path, entry_cb, pf);
-    pf->live.dir_fd = -1;
     closedir(d);
     return rc;
 }

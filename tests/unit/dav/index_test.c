@@ -579,6 +579,39 @@ Test(index, sync_with_stat)
     cr_assert_neq(e.id, gid);
 }
 
+Test(index, birth_time_kept_and_filled_in_after_schema_1)
+{
+    struct dav_stat s = file_st(10, 2000, 7);
+    s.btime_ns = 1500;
+    struct dav_entry e;
+    cr_assert_eq(dav_index_upsert(ix, uid, "d/f", &s, &e), 0);
+    cr_assert_eq(e.btime_ns, 1500);
+    char etag[DAV_INDEX_ETAG_MAX];
+    strcpy(etag, e.etag);
+
+    /* An index of schema 1 had no birth times: its rows read 0 once migrated. */
+    dav_index_close(ix);
+    ix = NULL;
+    raw_exec("ALTER TABLE dav_entries DROP COLUMN btime_ns;"
+             "UPDATE dav_meta SET value = 1 WHERE key = 'schema_version'");
+    cr_assert_eq(dav_index_open(dir, NULL, &ix, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(raw_int("SELECT value FROM dav_meta WHERE key = 'schema_version'"),
+                 DAV_INDEX_SCHEMA_VERSION);
+    cr_assert_eq(get("d/f")->btime_ns, 0);
+    cr_assert_eq(get("d/f")->id, e.id);
+
+    /* The next stat of the row fills it in; the file's ETag stays what it was. */
+    bool changed = false;
+    cr_assert(dav_index_stat_differs(get("d/f"), &s));
+    cr_assert_eq(dav_index_sync(ix, uid, "d/f", &s, &changed, &e), 0);
+    cr_assert(changed);
+    cr_assert_eq(e.btime_ns, 1500);
+    cr_assert_str_eq(e.etag, etag);
+    cr_assert_not(dav_index_stat_differs(get("d/f"), &s));
+    cr_assert_eq(dav_index_sync(ix, uid, "d/f", &s, &changed, &e), 0);
+    cr_assert_not(changed);
+}
+
 Test(index, recursive_delete_removes_props_and_locks)
 {
     int64_t d = put_dir("top");
@@ -908,6 +941,7 @@ static void fill_children(const char *parent, size_t n)
         sqlite3_bind_int64(q, 7, 1);
         sqlite3_bind_int64(q, 8, 1);
         sqlite3_bind_text(q, 9, "\"x\"", -1, SQLITE_STATIC);
+        sqlite3_bind_int64(q, 10, 1);
         cr_assert_eq(sqlite3_step(q), SQLITE_DONE, "%s", sqlite3_errmsg(ix->db));
         sqlite3_reset(q);
         sqlite3_clear_bindings(q);
