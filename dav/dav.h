@@ -76,6 +76,19 @@ struct dav_resp {
     const char *content_type; /* of the body; NULL: no body */
     dav_ms_write_fn write;    /* the body sink, set by the caller */
     void *write_ctx;
+    /*
+     * A long body in pieces, so that it goes out while it is made and costs no more memory
+     * than a piece: with piece_max set by the caller, a method that can stop midway (PROPFIND)
+     * does so at a response boundary once about piece_max bytes are written, sets more and keeps
+     * its place in cont. The caller sends the piece, then calls the same method again with resp
+     * as it was left (more cleared by the method when the body is complete, cont then NULL);
+     * status and headers count from the first piece only. A caller that gives up on a body
+     * with more to come calls cont_free(cont). piece_max 0: the whole body in one call.
+     */
+    size_t piece_max;
+    bool more;
+    void *cont;
+    void (*cont_free)(void *cont);
 };
 
 /** Append "Name: value\r\n" to resp->headers. Returns 0 or -ENOSPC. */

@@ -176,12 +176,20 @@ int dav_index_copy(struct dav_index *ix, int64_t user_id, const char *from, cons
 int dav_index_list(struct dav_index *ix, int64_t user_id, const char *path, dav_index_entry_cb cb,
                    void *ctx);
 
+/** dav_index_list from the first member whose name sorts after after: a listing resumed. */
+int dav_index_list_after(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_cb cb, void *ctx);
+
 /**
  * path and everything below it (PROPFIND Depth infinity), path first, then in path order.
  * More than limit entries: -E2BIG before cb is called at all (so a refusal can still be sent).
  */
 int dav_index_walk(struct dav_index *ix, int64_t user_id, const char *path, size_t limit,
                    dav_index_entry_cb cb, void *ctx);
+
+/** What is below path with a path that sorts after after, in path order: a walk resumed. */
+int dav_index_walk_after(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_cb cb, void *ctx);
 
 /** Bytes in the user's files, kept up to date by every write. */
 int dav_index_quota_used(struct dav_index *ix, int64_t user_id, int64_t *used);

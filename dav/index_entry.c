@@ -579,8 +579,8 @@ static int get_dir(struct dav_index *ix, int64_t user_id, const char *path, stru
     return rc;
 }
 
-int dav_index_list(struct dav_index *ix, int64_t user_id, const char *path, dav_index_entry_cb cb,
-                   void *ctx)
+int dav_index_list_after(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_cb cb, void *ctx)
 {
     struct dav_entry *dir = malloc(sizeof(*dir));
     int rc = dir ? get_dir(ix, user_id, path, dir) : -ENOMEM;
@@ -591,7 +591,36 @@ int dav_index_list(struct dav_index *ix, int64_t user_id, const char *path, dav_
     sqlite3_stmt *s = ix_stmt(ix, S_LIST);
     sqlite3_bind_int64(s, 1, user_id);
     ix_bind_text(s, 2, path);
+    ix_bind_text(s, 3, after); /* "": every name is longer */
     return stream(ix, s, "list", cb, ctx);
+}
+
+int dav_index_list(struct dav_index *ix, int64_t user_id, const char *path, dav_index_entry_cb cb,
+                   void *ctx)
+{
+    return dav_index_list_after(ix, user_id, path, "", cb, ctx);
+}
+
+/* Stream the members of the subtree r that sort after after. */
+static int walk_members(struct dav_index *ix, int64_t user_id, const struct ix_range *r,
+                        const char *after, dav_index_entry_cb cb, void *ctx)
+{
+    sqlite3_stmt *s = ix_stmt(ix, S_WALK);
+    sqlite3_bind_int64(s, 1, user_id);
+    ix_bind_range(s, 2, r);
+    ix_bind_text(s, 4, after);
+    return stream(ix, s, "walk", cb, ctx);
+}
+
+int dav_index_walk_after(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_cb cb, void *ctx)
+{
+    int rc = check_path(path);
+    if (rc)
+        return rc;
+    struct ix_range r;
+    ix_range_init(&r, path);
+    return walk_members(ix, user_id, &r, after, cb, ctx);
 }
 
 int dav_index_walk(struct dav_index *ix, int64_t user_id, const char *path, size_t limit,
@@ -629,12 +658,8 @@ int dav_index_walk(struct dav_index *ix, int64_t user_id, const char *path, size
     }
     if (rc == 0)
         rc = cb(ctx, top);
-    if (rc == 0 && top->is_dir) {
-        sqlite3_stmt *s = ix_stmt(ix, S_WALK);
-        sqlite3_bind_int64(s, 1, user_id);
-        ix_bind_range(s, 2, &r);
-        rc = stream(ix, s, "walk", cb, ctx);
-    }
+    if (rc == 0 && top->is_dir)
+        rc = walk_members(ix, user_id, &r, "", cb, ctx);
 end:
     (void)ix_exec(ix, ix_stmt(ix, S_COMMIT), "walk_end"); /* a read: nothing to lose */
 out:

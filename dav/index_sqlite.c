@@ -169,8 +169,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_TOUCH_TREE_DIRS] =
         "UPDATE dav_entries SET etag = " FOLDER_ETAG("?4") " WHERE " SUBTREE " AND is_dir",
     [S_LIST] = "SELECT " ENTRY_COLS " FROM dav_entries WHERE user_id = ?1 AND parent = ?2 "
-               "ORDER BY name",
-    [S_WALK] = "SELECT " ENTRY_COLS " FROM dav_entries WHERE " SUBTREE " ORDER BY path",
+               "AND name > ?3 ORDER BY name",
+    [S_WALK] = "SELECT " ENTRY_COLS " FROM dav_entries WHERE " SUBTREE " AND path > ?4 "
+               "ORDER BY path",
     [S_WALK_COUNT] = "SELECT count(*) FROM (SELECT 1 FROM dav_entries WHERE " SUBTREE " LIMIT ?4)",
     [S_USED] = "SELECT used FROM dav_usage WHERE user_id = ?1",
     [S_PROP_SET] = "INSERT INTO dav_props(file_id, ns, name, value) VALUES(?1, ?2, ?3, ?4) "

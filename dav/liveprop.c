@@ -83,11 +83,29 @@ void dav_live_release(struct dav_live_ctx *lc)
 
 int dav_href_of(char *buf, size_t cap, const char *href_root, const char *path, bool is_dir)
 {
-    const char *slash = is_dir && path[0] ? "/" : "";
-    int n = snprintf(buf, cap, "%s%s%s", href_root, path, slash);
-    if (n < 0 || (size_t)n >= cap)
+    size_t root_len = strlen(href_root), path_len = strlen(path);
+    size_t slash = is_dir && path[0] ? 1 : 0;
+    size_t n = root_len + path_len + slash;
+    if (n >= cap)
         return -ENAMETOOLONG;
-    return n;
+    memcpy(buf, href_root, root_len);
+    memcpy(buf + root_len, path, path_len);
+    if (slash)
+        buf[n - 1] = '/';
+    buf[n] = '\0';
+    return (int)n;
+}
+
+/* v in decimal into buf (21 bytes at least), NUL-terminated. */
+static const char *decimal(char buf[21], uint64_t v)
+{
+    char *p = buf + 20;
+    *p = '\0';
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
 }
 
 /* Floor division: times before 1970 stay in the right second. */
@@ -106,12 +124,9 @@ static int write_text(struct dav_ms *ms, enum dav_live_id id, const char *s)
 
 static int write_creationdate(struct dav_ms *ms, const struct dav_entry *e)
 {
-    time_t t = seconds_of(e->btime_ns ? e->btime_ns : e->mtime_ns);
-    struct tm tm;
-    char buf[32];
+    char buf[HTTP_DATE_ISO_LEN + 1];
     /* RFC 4918 §15.1: RFC 3339 date-time, in UTC. */
-    if (!gmtime_r(&t, &tm) || strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-        return -EOVERFLOW;
+    http_date_format_iso(seconds_of(e->btime_ns ? e->btime_ns : e->mtime_ns), buf);
     return write_text(ms, DAV_LIVE_CREATIONDATE, buf);
 }
 
@@ -218,10 +233,9 @@ static int write_quota(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live
     int rc = quota_figures(lc);
     if (rc)
         return rc;
-    char buf[24];
-    snprintf(buf, sizeof(buf), "%" PRId64,
-             id == DAV_LIVE_QUOTA_USED ? lc->quota_used : lc->quota_available);
-    return write_text(ms, id, buf);
+    char buf[21];
+    int64_t v = id == DAV_LIVE_QUOTA_USED ? lc->quota_used : lc->quota_available;
+    return write_text(ms, id, decimal(buf, v > 0 ? (uint64_t)v : 0));
 }
 
 int dav_live_write(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id id,
@@ -235,8 +249,7 @@ int dav_live_write(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id 
     case DAV_LIVE_DISPLAYNAME:
         return write_text(ms, id, e->name);
     case DAV_LIVE_GETCONTENTLENGTH:
-        snprintf(buf, sizeof(buf), "%" PRIu64, e->size);
-        return write_text(ms, id, buf);
+        return write_text(ms, id, decimal(buf, e->size));
     case DAV_LIVE_GETCONTENTTYPE:
         return write_text(ms, id, http_mime_type(iov_make(e->name, strlen(e->name))));
     case DAV_LIVE_GETETAG:

@@ -2,8 +2,9 @@
 /*
  * Streaming 207 Multi-Status writer, see multistatus.h.
  *
- * Every piece goes to the sink as soon as it is known; the only state is which element is open.
- * Text is escaped in runs, so a value without special characters is one sink call.
+ * Pieces gather in the writer's buffer and go to the sink a response at a time; the only other
+ * state is which element is open. Text is escaped in runs, so a value without special
+ * characters is one copy.
  *
  * Known gaps: no <D:responsedescription> or <D:location>, and no <D:error> inside a propstat.
  */
@@ -24,14 +25,37 @@
 
 static const char replacement[] = "\xef\xbf\xbd"; /* U+FFFD */
 
+static void sink(struct dav_ms *ms, const void *p, size_t n)
+{
+    int rc = ms->write(ms->ctx, p, n);
+    if (rc < 0)
+        ms->err = rc;
+}
+
+/* Hand the buffered bytes to the sink. */
+static int flush(struct dav_ms *ms)
+{
+    if (ms->len && !ms->err)
+        sink(ms, ms->buf, ms->len);
+    ms->len = 0;
+    return ms->err;
+}
+
 static int out(struct dav_ms *ms, const void *p, size_t n)
 {
     if (ms->err || n == 0)
         return ms->err;
-    int rc = ms->write(ms->ctx, p, n);
-    if (rc < 0)
-        ms->err = rc;
-    return ms->err;
+    if (n > sizeof(ms->buf) - ms->len) {
+        flush(ms);
+        /* Larger than the buffer (a long dead property value): straight through. */
+        if (n > sizeof(ms->buf) && !ms->err)
+            sink(ms, p, n);
+        if (n > sizeof(ms->buf) || ms->err)
+            return ms->err;
+    }
+    memcpy(ms->buf + ms->len, p, n);
+    ms->len += n;
+    return 0;
 }
 
 static int out_str(struct dav_ms *ms, const char *s)
@@ -128,16 +152,22 @@ static int out_href(struct dav_ms *ms, struct iov path)
 static int out_status(struct dav_ms *ms, int status)
 {
     assert(status >= 100 && status <= 999);
-    char line[64];
-    int n = snprintf(line, sizeof(line), "<D:status>HTTP/1.1 %d %s</D:status>", status,
-                     http_status_reason(status));
-    assert(n > 0 && (size_t)n < sizeof(line));
-    return out(ms, line, (size_t)n);
+    char code[5] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
+                    (char)('0' + status % 10), ' ', '\0'};
+    out_str(ms, "<D:status>HTTP/1.1 ");
+    out(ms, code, 4);
+    out_str(ms, http_status_reason(status));
+    return out_str(ms, "</D:status>");
 }
 
 void dav_ms_init(struct dav_ms *ms, dav_ms_write_fn write, void *ctx)
 {
-    *ms = (struct dav_ms){.write = write, .ctx = ctx, .state = DAV_MS_START};
+    ms->write = write;
+    ms->ctx = ctx;
+    ms->state = DAV_MS_START;
+    ms->propstat_status = 0;
+    ms->err = 0;
+    ms->len = 0;
 }
 
 int dav_ms_begin(struct dav_ms *ms)
@@ -386,14 +416,16 @@ int dav_ms_response_end(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_PROPSTATS || ms->state == DAV_MS_STATUS);
     ms->state = DAV_MS_DOC;
-    return out_str(ms, "</D:response>");
+    out_str(ms, "</D:response>");
+    return flush(ms);
 }
 
 int dav_ms_end(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_DOC);
     ms->state = DAV_MS_DONE;
-    return out_str(ms, "</D:multistatus>");
+    out_str(ms, "</D:multistatus>");
+    return flush(ms);
 }
 
 int dav_ms_lock_body(struct dav_ms *ms, const struct dav_ms_lock *lock)
@@ -404,5 +436,6 @@ int dav_ms_lock_body(struct dav_ms *ms, const struct dav_ms_lock *lock)
     ms->state = DAV_MS_DONE;
     out_str(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">");
     out_lockdiscovery(ms, lock, 1);
-    return out_str(ms, "</D:prop>");
+    out_str(ms, "</D:prop>");
+    return flush(ms);
 }

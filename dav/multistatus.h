@@ -3,9 +3,10 @@
  * Streaming writer for 207 Multi-Status bodies (RFC 4918 §13, §14.16) and for the lock XML of
  * PROPFIND and LOCK responses (§14.1, §15.8, §15.10).
  *
- * The writer keeps no more than its position in the document: every call hands its bytes to the
- * caller's sink at once, in pieces, so memory does not grow with the number of responses and the
- * writer never allocates. Misuse of the call order is a bug and is asserted; data problems (a
+ * The writer keeps no more than its position in the document and a small buffer: bytes reach
+ * the caller's sink at the end of every response (and of the document), or sooner when the
+ * buffer fills, so memory does not grow with the number of responses and the writer never
+ * allocates. A writer abandoned midway may keep the last bytes of an unfinished response. Misuse of the call order is a bug and is asserted; data problems (a
  * name that is not an XML name, a namespace or text that XML cannot carry) are -EINVAL and write
  * nothing. The first error from the sink is sticky: every later call returns it and writes
  * nothing more, so a caller may check only the last call.
@@ -39,12 +40,16 @@ enum dav_ms_state {
     DAV_MS_DONE,
 };
 
+#define DAV_MS_BUF 4096
+
 struct dav_ms {
     dav_ms_write_fn write;
     void *ctx;
     enum dav_ms_state state;
     int propstat_status; /* written at the end of the propstat (§14.22: prop, then status) */
     int err;             /* first sink error, sticky */
+    size_t len;          /* bytes in buf, not yet given to the sink */
+    char buf[DAV_MS_BUF];
 };
 
 #define DAV_MS_TIMEOUT_INFINITE UINT64_MAX

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PROPFIND (RFC 4918 §9.1): the 207 is written through the response sink while the index
- * streams its entries, so a listing of any size costs what one entry costs. Live properties
- * come from liveprop.c, dead ones from the index.
+ * streams its entries, so a listing of any size costs what one entry costs. With
+ * resp->piece_max the listing stops after the entry that fills a piece and resumes, on the
+ * next call, from the first member after that entry's name (Depth 1) or path (infinity): each
+ * piece reads the index afresh, so a listing that spans a change shows each entry once, as it
+ * was when its piece was made. Live properties come from liveprop.c, dead ones from the index.
  *
  * Depth 1 first reconciles the folder with the disk, unless a watcher keeps the index in line
  * (dav_env.tree_watched): one readdir, compared in memory with the
@@ -38,11 +41,20 @@
 
 #define XML_TYPE "application/xml; charset=utf-8"
 
+/* entry_cb: a piece is full, the listing goes on in the next call */
+#define PF_PAUSE 1
+
+/* A listing under way; kept between pieces in dav_resp.cont. */
 struct pf {
-    struct dav_env *env;
+    struct dav_env *env; /* env, req and resp are the current call's */
     const struct dav_req *req;
     struct dav_resp *resp;
-    const struct dav_xml_propfind *q;
+    const struct dav_xml_propfind *q; /* &query */
+    struct dav_xml_propfind query;
+    enum dav_depth depth;
+    bool pausable;      /* the entries come from the index's list or walk (not the target) */
+    size_t piece_bytes; /* written in this call */
+    char last[DAV_INDEX_PATH_MAX + 1]; /* the path of the last entry written */
     struct dav_ms ms;
     struct dav_live_ctx live;
     bool *found;     /* per name of q: answered in the 200 group */
@@ -190,7 +202,21 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
         dav_ms_propstat_begin(&pf->ms, 200);
         dav_ms_propstat_end(&pf->ms);
     }
-    return dav_ms_response_end(&pf->ms);
+    rc = dav_ms_response_end(&pf->ms);
+    if (rc == 0 && pf->pausable && pf->resp->piece_max &&
+        pf->piece_bytes >= pf->resp->piece_max) {
+        memcpy(pf->last, e->path, strlen(e->path) + 1);
+        return PF_PAUSE;
+    }
+    return rc;
+}
+
+/* The writer's sink: counts the piece, then the caller's sink. */
+static int pf_write(void *ctx, const void *p, size_t n)
+{
+    struct pf *pf = ctx;
+    pf->piece_bytes += n;
+    return pf->resp->write(pf->resp->write_ctx, p, n);
 }
 
 /* ---- Depth 1: the folder against the disk ---- */
@@ -362,6 +388,7 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
     struct dav_env *env = pf->env;
     const struct dav_req *req = pf->req;
     if (depth == DAV_DEPTH_INFINITY) {
+        pf->pausable = true;
         int rc = dav_index_walk(env->ix, req->user_id, req->path, env->cfg->depth_infinity_max,
                                 entry_cb, pf);
         return rc == -E2BIG && pf->ms.state == DAV_MS_START ? finite_depth(pf->resp) : rc;
@@ -389,19 +416,78 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
     }
     if (!rc)
         rc = entry_cb(pf, self);
+    pf->pausable = true;
     if (!rc)
         rc = dav_index_list(env->ix, req->user_id, req->path, entry_cb, pf);
     closedir(d);
     return rc;
 }
 
+/* The next piece of a listing that paused. */
+static int resume(struct pf *pf)
+{
+    const struct dav_req *req = pf->req;
+    if (pf->depth == DAV_DEPTH_INFINITY)
+        return dav_index_walk_after(pf->env->ix, req->user_id, req->path, pf->last, entry_cb,
+                                    pf);
+    const char *slash = strrchr(pf->last, '/');
+    return dav_index_list_after(pf->env->ix, req->user_id, req->path,
+                                slash ? slash + 1 : pf->last, entry_cb, pf);
+}
+
+static void pf_free(void *cont)
+{
+    struct pf *pf = cont;
+    dav_live_release(&pf->live);
+    dav_xml_propfind_release(&pf->query);
+    free(pf->live_of);
+    free(pf->found);
+    free(pf);
+}
+
+/* After a call's listing ended with rc: pause, finish the document, or report the failure. */
+static int pf_after(struct pf *pf, int rc)
+{
+    struct dav_resp *resp = pf->resp;
+    if (rc == PF_PAUSE) {
+        resp->more = true;
+        resp->cont = pf;
+        resp->cont_free = pf_free;
+        return 0;
+    }
+    resp->more = false;
+    resp->cont = NULL;
+    if (rc == 0 && pf->ms.state == DAV_MS_DOC)
+        rc = dav_ms_end(&pf->ms);
+    /* Past the status line a failure cannot be answered any more: the caller cuts the body
+     * off, so that the client sees it incomplete rather than a short listing. */
+    if (rc && pf->ms.state != DAV_MS_START)
+        log_warn("propfind path=%s err=%d: body cut short", pf->req->path, rc);
+    pf_free(pf);
+    return rc;
+}
+
 int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp *resp)
 {
+    struct pf *pf = resp->cont;
+    if (pf) {
+        /* A later piece: this call's thread, index handle and request copy. */
+        pf->env = env;
+        pf->req = req;
+        pf->resp = resp;
+        pf->piece_bytes = 0;
+        pf->live.env = env;
+        pf->live.req = req;
+        return pf_after(pf, resume(pf));
+    }
     enum dav_depth depth;
     if (dav_hdr_depth(req->http, DAV_DEPTH_INFINITY, &depth) < 0)
         return dav_resp_text(resp, 400, "bad Depth header\n");
-    struct dav_xml_propfind q;
-    int rc = dav_xml_propfind_parse(&q, req->body, req->body_len);
+    pf = calloc(1, sizeof(*pf));
+    if (!pf)
+        return -ENOMEM;
+    struct dav_xml_propfind *q = &pf->query;
+    int rc = dav_xml_propfind_parse(q, req->body, req->body_len);
     if (rc == -EMSGSIZE) {
         rc = dav_resp_text(resp, 413, "request body too large\n");
         goto out;
@@ -421,50 +507,34 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     }
     if (rc)
         goto out;
-    struct pf *pf = calloc(1, sizeof(*pf));
-    bool *found = q.n_names ? calloc(q.n_names, sizeof(*found)) : NULL;
-    int *live_of = q.n_names ? calloc(q.n_names, sizeof(*live_of)) : NULL;
-    if (!pf || (q.n_names && (!found || !live_of))) {
-        free(pf);
-        free(found);
-        free(live_of);
+    pf->found = q->n_names ? calloc(q->n_names, sizeof(*pf->found)) : NULL;
+    pf->live_of = q->n_names ? calloc(q->n_names, sizeof(*pf->live_of)) : NULL;
+    if (q->n_names && (!pf->found || !pf->live_of)) {
         rc = -ENOMEM;
         goto out;
     }
-    *pf = (struct pf){.env = env,
-                      .req = req,
-                      .resp = resp,
-                      .q = &q,
-                      .found = found,
-                      .live_of = live_of,
-                      .self_changed = self_changed};
+    pf->env = env;
+    pf->req = req;
+    pf->resp = resp;
+    pf->q = q;
+    pf->self_changed = self_changed;
+    /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
+    pf->depth = self.is_dir ? depth : DAV_DEPTH_0;
     /* A client asking for live properties only (the common sync listing) costs no query. */
-    pf->wants_dead = q.kind != DAV_XML_PROP;
-    for (size_t i = 0; i < q.n_names; i++) {
-        live_of[i] = dav_liveprop_find(&q.names[i]);
-        pf->wants_dead |= live_of[i] < 0;
+    pf->wants_dead = q->kind != DAV_XML_PROP;
+    for (size_t i = 0; i < q->n_names; i++) {
+        pf->live_of[i] = dav_liveprop_find(&q->names[i]);
+        pf->wants_dead |= pf->live_of[i] < 0;
     }
-    dav_ms_init(&pf->ms, resp->write, resp->write_ctx);
+    dav_ms_init(&pf->ms, pf_write, pf);
     dav_live_init(&pf->live, env, req);
     /* A listing where no lock is in play (the usual case) asks the index about locks once. */
-    if (self.is_dir && depth != DAV_DEPTH_0)
+    if (pf->depth != DAV_DEPTH_0)
         rc = dav_live_scope(&pf->live, req->path);
     if (rc == 0)
-        /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
-        rc = list(pf, self.is_dir ? depth : DAV_DEPTH_0, &self);
-    if (pf->ms.state != DAV_MS_START) {
-        if (rc)
-            log_warn("propfind path=%s err=%d: body cut short", req->path, rc);
-        else if (pf->ms.state == DAV_MS_DOC)
-            dav_ms_end(&pf->ms);
-        /* The status line is out: whatever happened, the answer has started. */
-        rc = 0;
-    }
-    dav_live_release(&pf->live);
-    free(live_of);
-    free(found);
-    free(pf);
+        rc = list(pf, pf->depth, &self);
+    return pf_after(pf, rc);
 out:
-    dav_xml_propfind_release(&q);
+    pf_free(pf);
     return rc;
 }

@@ -146,8 +146,9 @@ bool dav_xml_is_ncname(struct iov name)
     if (name.len == 0)
         return false;
     for (size_t i = 0; i < name.len;) {
-        uint32_t c;
-        size_t n = dav_xml_utf8_next(name.base + i, name.len - i, &c);
+        uint32_t c = name.base[i];
+        /* ASCII, what nearly every property name is, without decoding. */
+        size_t n = c < 0x80 ? 1 : dav_xml_utf8_next(name.base + i, name.len - i, &c);
         if (n == 0 || !(i == 0 ? is_name_start(c) : is_name_char(c)))
             return false;
         i += n;

@@ -563,7 +563,10 @@ static void on_input(struct conn *c)
 void conn_response_done(struct conn *c)
 {
     struct loop *l = c->loop;
+    if (davserve_next_piece(c))
+        return;
     send_release(c);
+    davserve_release(c);
     c->t_start_ns = 0;
     if (c->in)
         in_cut(c, 0, c->head_len + c->body_kept);

@@ -117,12 +117,17 @@ struct conn {
     union peer_addr peer;
 };
 
-enum seg_kind { SEG_MEM, SEG_FILE };
+enum seg_kind {
+    SEG_MEM,  /* in out->data */
+    SEG_EXT,  /* memory the response's producer owns until the response is done (a dav job) */
+    SEG_FILE, /* in out->file_fd */
+};
 
 struct seg {
     uint64_t off; /* SEG_MEM: offset in out->data; SEG_FILE: offset in the file */
     uint64_t len;
     enum seg_kind kind;
+    const uint8_t *ext; /* SEG_EXT: the bytes */
 };
 
 #define OUT_MAX_SEGS (2 * HTTP_RANGE_MAX + 2)
@@ -149,6 +154,12 @@ struct out {
     size_t data_len, data_cap;
     char data[]; /* head bytes, multipart boundaries, or the path of a pending open */
 };
+
+/** The bytes of a memory segment (SEG_MEM or SEG_EXT). */
+static inline const uint8_t *seg_bytes(const struct out *o, const struct seg *s)
+{
+    return s->kind == SEG_EXT ? s->ext : (const uint8_t *)o->data + s->off;
+}
 
 /** Set up a connection accepted on fd (owned from now on) and start reading (tls: HTTPS). */
 void conn_start(struct loop *l, int fd, bool tls);
@@ -212,6 +223,12 @@ void conn_kill(struct conn *c);
 struct out *conn_out_new(struct conn *c);
 
 /**
+ * The plan for the next piece of a response sent in pieces (a streamed PROPFIND): c->out
+ * emptied of segments, keeping its totals for the access log, its buffers and its status.
+ */
+struct out *conn_out_next(struct conn *c);
+
+/**
  * Start the response line and the common headers (Date, Server) in out; status 100-599.
  * Returns 0 or -ENOSPC when the head does not fit.
  */
@@ -221,11 +238,17 @@ int out_head_begin(struct conn *c, struct out *o, int status);
 __attribute__((format(printf, 3, 4))) int out_header(struct out *o, const char *name,
                                                      const char *fmt, ...);
 
+/** Append formatted bytes to the head. Returns 0 or -ENOSPC. */
+__attribute__((format(printf, 2, 3))) int out_printf(struct out *o, const char *fmt, ...);
+
 /** Finish the head (Connection header as needed, blank line) as the first segment. */
 int out_head_end(struct conn *c, struct out *o);
 
 /** Append raw bytes as a memory segment (multipart boundaries, small bodies). */
 int out_add_mem(struct out *o, const void *p, size_t len);
+
+/** Append p (len bytes, not copied: it must stay until the response is done) as a segment. */
+int out_add_ext(struct out *o, const void *p, size_t len);
 
 /** Append a file range as a splice segment of out->file_fd. */
 int out_add_file(struct out *o, uint64_t off, uint64_t len);

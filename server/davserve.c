@@ -17,8 +17,11 @@
 #include "site.h"
 #include "work.h"
 
-/* Response bytes kept in the job before they go to a file. */
-#define SINK_MEM 4096
+/* Response bytes kept in the job's memory (it grows from the first size) before they go to a
+ * file; a PROPFIND piece ends at the first entry boundary past PIECE bytes. */
+#define SINK_MEM_FIRST 4096u
+#define SINK_MEM_MAX (256u * 1024)
+#define PIECE (128u * 1024)
 /* Each of the two upload buffers. */
 #define UP_BUF (256u * 1024)
 
@@ -61,12 +64,16 @@ struct dav_job {
     /* the response body: mem first, then body_fd once it outgrows mem */
     int body_fd;
     uint64_t body_len; /* bytes in body_fd */
-    size_t mem_len;
-    char mem[SINK_MEM];
+    char *mem;
+    size_t mem_len, mem_cap;
+    bool streaming; /* the head went out with a piece; more pieces follow */
+    bool chunked;   /* the pieces go as chunks (else the body ends with the connection) */
     struct upload up;
     size_t head_len;
     uint8_t head[]; /* the request head, then the kept body */
 };
+
+static int job_submit(struct conn *c, struct dav_job *j, enum job_step step, bool fresh);
 
 /* --- the response body sink (pool thread) --- */
 
@@ -92,10 +99,31 @@ static int sink_flush(struct dav_job *j)
     return rc;
 }
 
+/* Grow mem towards SINK_MEM_MAX to hold n more bytes, as far as it may. */
+static int sink_grow(struct dav_job *j, size_t n)
+{
+    size_t cap = j->mem_cap ? j->mem_cap : SINK_MEM_FIRST;
+    while (cap < j->mem_len + n && cap < SINK_MEM_MAX)
+        cap *= 2;
+    if (cap == j->mem_cap)
+        return 0;
+    char *m = realloc(j->mem, cap);
+    if (!m)
+        return -ENOMEM;
+    j->mem = m;
+    j->mem_cap = cap;
+    return 0;
+}
+
 static int sink_write(void *ctx, const void *p, size_t n)
 {
     struct dav_job *j = ctx;
-    if (j->mem_len + n <= SINK_MEM) {
+    if (j->mem_len + n > j->mem_cap && j->body_fd < 0) {
+        int rc = sink_grow(j, n);
+        if (rc < 0)
+            return rc;
+    }
+    if (j->mem_len + n <= j->mem_cap) {
         memcpy(j->mem + j->mem_len, p, n);
         j->mem_len += n;
         return 0;
@@ -109,7 +137,7 @@ static int sink_write(void *ctx, const void *p, size_t n)
     if (rc < 0)
         return rc;
     /* A piece larger than the buffer (a long dead property value) goes straight through. */
-    if (n > SINK_MEM)
+    if (n > j->mem_cap)
         return sink_append(j, p, n);
     memcpy(j->mem, p, n);
     j->mem_len = n;
@@ -129,6 +157,9 @@ static void job_free(struct loop *l, struct dav_job *j)
         close(j->root_fd);
     if (j->body_fd >= 0)
         close(j->body_fd);
+    if (j->resp.cont)
+        j->resp.cont_free(j->resp.cont);
+    free(j->mem);
     free(j->up.buf[0]);
     free(j->up.buf[1]);
     free(j);
@@ -175,14 +206,71 @@ static void job_run(struct work_item *w, struct work_env *env)
         j->rc = sink_flush(j);
 }
 
-static void job_respond(struct conn *c, struct dav_job *j)
+/* The head of the job's response: a Content-Length, or chunks when more pieces follow. */
+static int respond_head(struct conn *c, struct dav_job *j, struct out *o, uint64_t len)
 {
     struct dav_resp *r = &j->resp;
     r->headers[r->headers_len] = '\0';
+    j->streaming = r->more;
+    j->chunked = r->more && !(c->flags & CF_HTTP10);
+    /* HTTP/1.0 has no chunks: the end of the connection is the end of the body. */
+    if (r->more && !j->chunked)
+        c->flags &= (uint16_t)~CF_KEEP_ALIVE;
+    int rc = out_head_begin(c, o, r->status);
+    if (rc == 0)
+        rc = out_printf(o, "%s", r->headers);
+    if (rc == 0 && r->content_type)
+        rc = out_header(o, "Content-Type", "%s", r->content_type);
+    /* RFC 9110 §8.6: no Content-Length in a 204. */
+    if (rc == 0 && j->chunked)
+        rc = out_header(o, "Transfer-Encoding", "chunked");
+    else if (rc == 0 && !r->more && r->status != 204)
+        rc = out_header(o, "Content-Length", "%llu", (unsigned long long)len);
+    return rc == 0 ? out_head_end(c, o) : rc;
+}
+
+/* Send what the job wrote: the whole response, or its next piece. The job's memory is sent
+ * from where it is: the job stays with the connection until the response is done. */
+static void job_respond(struct conn *c, struct dav_job *j)
+{
+    struct dav_resp *r = &j->resp;
+    bool first = !j->streaming;
+    struct out *o = first ? conn_out_new(c) : conn_out_next(c);
+    if (!o) {
+        conn_abort(c);
+        return;
+    }
     uint64_t len = r->content_type ? (j->body_fd >= 0 ? j->body_len : j->mem_len) : 0;
-    int fd = j->body_fd;
+    o->file_fd = j->body_fd;
     j->body_fd = -1;
-    conn_respond_body(c, r->status, false, r->headers, r->content_type, j->mem, fd, len);
+    int rc = first ? respond_head(c, j, o, len) : 0;
+    char line[24];
+    if (rc == 0 && j->chunked && len)
+        rc = out_add_mem(o, line, (size_t)snprintf(line, sizeof(line), "%llx\r\n",
+                                                   (unsigned long long)len));
+    if (rc == 0 && len)
+        rc = o->file_fd >= 0 ? out_add_file(o, 0, len) : out_add_ext(o, j->mem, len);
+    if (rc == 0 && j->chunked) {
+        const char *end = r->more ? "\r\n" : len ? "\r\n0\r\n\r\n" : "0\r\n\r\n";
+        rc = out_add_mem(o, end, strlen(end));
+    }
+    if (rc < 0) {
+        conn_abort(c);
+        return;
+    }
+    conn_send(c);
+}
+
+bool davserve_next_piece(struct conn *c)
+{
+    struct dav_job *j = c->job;
+    if (!j || !j->streaming || !j->resp.more)
+        return false;
+    j->mem_len = 0;
+    j->body_len = 0;
+    if (job_submit(c, j, STEP_METHOD, false) < 0)
+        conn_abort(c);
+    return true;
 }
 
 static void upload_start(struct conn *c, struct dav_job *j)
@@ -207,7 +295,11 @@ static void job_done(struct work_item *w)
     struct conn *c = j->c;
     c->inflight--;
     if (c->state == CONN_JOB) {
-        if (j->rc < 0) {
+        if (j->rc < 0 && j->streaming) {
+            /* Pieces are out: only the end of the connection tells the client. */
+            log_warn("event=dav_failed err=%d step=%d action=cut", j->rc, j->step);
+            conn_abort(c);
+        } else if (j->rc < 0) {
             log_warn("event=dav_failed err=%d step=%d", j->rc, j->step);
             conn_respond_simple(c, 500, true, NULL);
             davserve_release(c);
@@ -216,18 +308,19 @@ static void job_done(struct work_item *w)
             upload_start(c, j);
         } else {
             job_respond(c, j);
-            davserve_release(c);
         }
     }
     conn_settle(c);
 }
 
-static int job_submit(struct conn *c, struct dav_job *j, enum job_step step)
+/* Run step of j on the dav pool; fresh: a new answer (else the next piece of the current one). */
+static int job_submit(struct conn *c, struct dav_job *j, enum job_step step, bool fresh)
 {
     j->step = step;
     j->w = (struct work_item){.loop = c->loop, .run = job_run, .done = job_done};
     j->mem_len = 0;
-    j->resp = (struct dav_resp){.write = sink_write, .write_ctx = j};
+    if (fresh)
+        j->resp = (struct dav_resp){.write = sink_write, .write_ctx = j, .piece_max = PIECE};
     int rc = work_submit(c->loop->site->dav_work, &j->w);
     if (rc < 0)
         return rc;
@@ -319,7 +412,7 @@ void davserve_handle(struct conn *c, const struct http_request *req, int64_t use
         .body_len = body.len,
     };
     c->job = j;
-    if (job_submit(c, j, fn ? STEP_METHOD : STEP_PUT_BEGIN) < 0) {
+    if (job_submit(c, j, fn ? STEP_METHOD : STEP_PUT_BEGIN, true) < 0) {
         davserve_release(c);
         conn_respond_simple(c, 503, true, NULL);
     }
@@ -341,7 +434,7 @@ static void upload_write(struct conn *c, struct dav_job *j)
 
 static void upload_finish(struct conn *c, struct dav_job *j)
 {
-    if (job_submit(c, j, STEP_PUT_FINISH) < 0)
+    if (job_submit(c, j, STEP_PUT_FINISH, true) < 0)
         conn_respond_simple(c, 503, true, NULL);
 }
 

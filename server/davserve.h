@@ -5,9 +5,13 @@
  * whose answer comes back to the connection's loop to be sent.
  *
  * The job owns copies of what it reads (the head, the kept XML body), so the connection may go
- * on receiving while it runs. Its response body goes to a small buffer and, past that, to an
- * unlinked file in DATA/tmp that is then sent like any file (splice, or the TLS path), so a
- * multistatus of any size costs the server the same memory.
+ * on receiving while it runs. Its response body goes to a buffer of its own (sent from there,
+ * not copied) and, past SINK_MEM_MAX, to an unlinked file in DATA/tmp that is then sent like
+ * any file (splice, or the TLS path). PROPFIND answers in pieces: the job stops once a piece is
+ * full, the piece goes out as a chunk (Transfer-Encoding: chunked; HTTP/1.0: the connection
+ * ends the body), and the job runs again for the next one when it is sent. So a listing of any
+ * size costs the server a piece of memory and never waits on disk writes, and a slow client
+ * holds no pool thread.
  *
  * PUT runs as two jobs around its body: dav_put_begin decides and opens the temporary file,
  * the loop writes the body into it with io_uring as it arrives, and dav_put_finish puts it in
@@ -54,7 +58,14 @@ void davserve_on_write(struct conn *c, int res);
 /** Completion of a socket -> pipe splice (OP_UPLOAD_SPLICE). */
 void davserve_on_splice(struct conn *c, int res);
 
-/** Drop c's job, if any, with its temporary files (the connection is going away). */
+/**
+ * The response on c is all sent: if it is a piece of a longer one, start making the next piece
+ * and return true (the response goes on); else false.
+ */
+bool davserve_next_piece(struct conn *c);
+
+/** Drop c's job, if any, with its temporary files (its response is done, or the connection is
+ *  going away). */
 void davserve_release(struct conn *c);
 
 #endif

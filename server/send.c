@@ -22,6 +22,20 @@
 #include "http/date.h"
 #include "http/status.h"
 
+struct out *conn_out_next(struct conn *c)
+{
+    struct out *o = c->out;
+    if (o->file_fd >= 0)
+        close(o->file_fd);
+    o->file_fd = -1;
+    o->failed = false;
+    o->nseg = o->cur = 0;
+    o->seg_done = 0;
+    o->pl_off = o->pl_len = 0;
+    o->data_len = 0;
+    return o;
+}
+
 struct out *conn_out_new(struct conn *c)
 {
     struct loop *l = c->loop;
@@ -60,7 +74,7 @@ static int out_vprintf(struct out *o, const char *fmt, va_list ap)
     return 0;
 }
 
-static int out_printf(struct out *o, const char *fmt, ...)
+int out_printf(struct out *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -126,6 +140,14 @@ int out_add_mem(struct out *o, const void *p, size_t len)
     memcpy(o->data + o->data_len, p, len);
     o->segs[o->nseg++] = (struct seg){.off = o->data_len, .len = len, .kind = SEG_MEM};
     o->data_len += len;
+    return 0;
+}
+
+int out_add_ext(struct out *o, const void *p, size_t len)
+{
+    if (o->nseg >= OUT_MAX_SEGS)
+        return -ENOSPC;
+    o->segs[o->nseg++] = (struct seg){.len = len, .kind = SEG_EXT, .ext = p};
     return 0;
 }
 
@@ -255,7 +277,7 @@ void send_push(struct conn *c)
         return;
     }
     const struct seg *s = &o->segs[o->cur];
-    if (s->kind == SEG_MEM) {
+    if (s->kind != SEG_FILE) {
         /* The kernel's TLS sendmsg refuses MSG_WAITALL (6.1 accepts only MORE, DONTWAIT and
          * NOSIGNAL), so there a head may go out short: it is not linked and the rest is sent
          * on completion. Elsewhere WAITALL makes a short send an error, so linking is safe. */
@@ -265,7 +287,7 @@ void send_push(struct conn *c)
         int flags = MSG_NOSIGNAL | (waitall ? MSG_WAITALL : 0) |
                     (more_after(o, s->len) ? MSG_MORE : 0);
         struct io_uring_sqe *sqe = loop_sqe(c->loop);
-        io_uring_prep_send(sqe, c->fd, o->data + s->off + o->seg_done, s->len - o->seg_done,
+        io_uring_prep_send(sqe, c->fd, seg_bytes(o, s) + o->seg_done, s->len - o->seg_done,
                            flags);
         io_uring_sqe_set_data64(sqe, ud_make(c, OP_SEND));
         c->inflight++;

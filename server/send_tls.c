@@ -53,8 +53,8 @@ static int stage(struct conn *c)
         }
         uint32_t room = STAGE_CAP - o->pl_len;
         uint32_t n = left < room ? (uint32_t)left : room;
-        if (s->kind == SEG_MEM) {
-            memcpy(o->plain + o->pl_len, o->data + s->off + o->seg_done, n);
+        if (s->kind != SEG_FILE) {
+            memcpy(o->plain + o->pl_len, seg_bytes(o, s) + o->seg_done, n);
             o->pl_len += n;
             seg_consumed(o, n);
             continue;

@@ -91,7 +91,13 @@ static void put2(char *p, int v)
     p[1] = (char)('0' + v % 10);
 }
 
-void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1])
+/* t clamped to years 0000..9999, as a day number, a calendar date and seconds of the day. */
+struct civil {
+    int64_t days, y;
+    int m, d, sod;
+};
+
+static struct civil civil_of(time_t t)
 {
     const int64_t min = days_from_civil(0, 1, 1) * SECS_PER_DAY;
     const int64_t max = days_from_civil(9999, 12, 31) * SECS_PER_DAY + SECS_PER_DAY - 1;
@@ -102,12 +108,18 @@ void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1])
     if (s > max)
         s = max;
 
-    int64_t days = floor_div(s, SECS_PER_DAY);
-    int sod = (int)(s - days * SECS_PER_DAY);
-    int64_t y;
-    int m;
-    int d;
-    civil_from_days(days, &y, &m, &d);
+    struct civil c;
+    c.days = floor_div(s, SECS_PER_DAY);
+    c.sod = (int)(s - c.days * SECS_PER_DAY);
+    civil_from_days(c.days, &c.y, &c.m, &c.d);
+    return c;
+}
+
+void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1])
+{
+    struct civil c = civil_of(t);
+    int64_t days = c.days, y = c.y;
+    int m = c.m, d = c.d, sod = c.sod;
 
     /* "Sun, 06 Nov 1994 08:49:37 GMT" */
     memcpy(out, wday_short[weekday(days)], 3);
@@ -126,6 +138,25 @@ void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1])
     put2(out + 23, sod % 60);
     memcpy(out + 25, " GMT", 4);
     out[HTTP_DATE_LEN] = '\0';
+}
+
+void http_date_format_iso(time_t t, char out[HTTP_DATE_ISO_LEN + 1])
+{
+    struct civil c = civil_of(t);
+    put2(out, (int)(c.y / 100));
+    put2(out + 2, (int)(c.y % 100));
+    out[4] = '-';
+    put2(out + 5, c.m);
+    out[7] = '-';
+    put2(out + 8, c.d);
+    out[10] = 'T';
+    put2(out + 11, c.sod / 3600);
+    out[13] = ':';
+    put2(out + 14, c.sod / 60 % 60);
+    out[16] = ':';
+    put2(out + 17, c.sod % 60);
+    out[19] = 'Z';
+    out[HTTP_DATE_ISO_LEN] = '\0';
 }
 
 /* A cursor over the input; every helper advances it only on success. */

@@ -15,6 +15,12 @@
  */
 void http_date_format(time_t t, char out[HTTP_DATE_LEN + 1]);
 
+#define HTTP_DATE_ISO_LEN 20 /* "1994-11-06T08:49:37Z" */
+
+/** Write t as an RFC 3339 date-time in UTC (WebDAV's creationdate), clamped like
+ *  http_date_format, into out (HTTP_DATE_ISO_LEN bytes plus a NUL). */
+void http_date_format_iso(time_t t, char out[HTTP_DATE_ISO_LEN + 1]);
+
 /**
  * Parse any of the three HTTP-date forms, strictly (case, spacing, field ranges, weekday, nothing
  * before or after). RFC 850 two-digit years are read relative to the current clock (§5.6.7).

@@ -65,6 +65,11 @@ Test(date, format_clamps)
     expect_format((time_t)INT64_MAX, "Fri, 31 Dec 9999 23:59:59 GMT");
     expect_format(-62167219200, "Sat, 01 Jan 0000 00:00:00 GMT");
     expect_format((time_t)INT64_MIN, "Sat, 01 Jan 0000 00:00:00 GMT");
+    char iso[HTTP_DATE_ISO_LEN + 1];
+    http_date_format_iso((time_t)INT64_MAX, iso);
+    cr_assert_str_eq(iso, "9999-12-31T23:59:59Z");
+    http_date_format_iso((time_t)INT64_MIN, iso);
+    cr_assert_str_eq(iso, "0000-01-01T00:00:00Z");
 }
 
 /* Every format must agree with libc's gmtime_r in the C locale over the whole range. */
@@ -89,6 +94,10 @@ Test(date, format_matches_gmtime)
         strftime(want, sizeof(want), "%a, %d %b %Y %H:%M:%S GMT", &tm);
         http_date_format(t, out);
         cr_assert_str_eq(out, want, "t=%lld", (long long)t);
+        char iso[HTTP_DATE_ISO_LEN + 1];
+        strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        http_date_format_iso(t, iso);
+        cr_assert_str_eq(iso, want, "t=%lld", (long long)t);
     }
 }
 
