@@ -216,6 +216,22 @@ int dav_index_prop_list(struct dav_index *ix, int64_t id, dav_index_prop_cb cb, 
 /** Every property name of file id (value NULL, value_len 0): PROPFIND propname. */
 int dav_index_prop_names(struct dav_index *ix, int64_t id, dav_index_prop_cb cb, void *ctx);
 
+/*
+ * The dead properties of a folder's members read alongside dav_index_list_after, in one query
+ * for the whole listing instead of one per member. Open it with the listing's folder and
+ * after; then, for each member the listing gives in turn, dav_index_member_props calls cb for
+ * that member's properties (value NULL, value_len 0 when !with_values). Names must come in
+ * listing order; members the listing skipped cost nothing. Close it (also after an error)
+ * before the end of the listing's call: it holds a statement of ix.
+ */
+struct dav_index_props;
+
+int dav_index_member_props_open(struct dav_index *ix, int64_t user_id, const char *path,
+                                const char *after, struct dav_index_props **out);
+int dav_index_member_props(struct dav_index_props *mp, const char *name, bool with_values,
+                           dav_index_prop_cb cb, void *ctx);
+void dav_index_member_props_close(struct dav_index_props *mp);
+
 /* --- locks, by path --- */
 
 /**

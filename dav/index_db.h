@@ -44,6 +44,7 @@ enum ix_stmt {
     S_PROP_GET,
     S_PROP_LIST,
     S_PROP_NAMES,
+    S_PROP_MEMBERS,
     /* locks */
     S_LOCK_ADD,
     S_LOCK_AT,

@@ -53,6 +53,7 @@ struct pf {
     struct dav_xml_propfind query;
     enum dav_depth depth;
     bool pausable;      /* the entries come from the index's list or walk (not the target) */
+    struct dav_index_props *members; /* while a Depth 1 list runs: its dead properties */
     size_t piece_bytes; /* written in this call */
     char last[DAV_INDEX_PATH_MAX + 1]; /* the path of the last entry written */
     struct dav_ms ms;
@@ -186,7 +187,10 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
     int rc = live_props(pf, e);
     if (rc)
         return rc;
-    if (pf->q->kind == DAV_XML_PROPNAME)
+    bool names_only = pf->q->kind == DAV_XML_PROPNAME;
+    if (pf->members && (names_only || pf->wants_dead))
+        rc = dav_index_member_props(pf->members, e->name, !names_only, dead_cb, pf);
+    else if (names_only)
         rc = dav_index_prop_names(pf->env->ix, e->id, dead_cb, pf);
     else if (pf->wants_dead)
         rc = dav_index_prop_list(pf->env->ix, e->id, dead_cb, pf);
@@ -374,6 +378,23 @@ out:
 
 /* ---- the method ---- */
 
+/* The members of the folder after name after (Depth 1), their dead properties read alongside
+ * when the answer shows any. */
+static int list_members(struct pf *pf, const char *after)
+{
+    const struct dav_req *req = pf->req;
+    struct dav_index *ix = pf->env->ix;
+    int rc = 0;
+    if (pf->wants_dead || pf->q->kind == DAV_XML_PROPNAME)
+        rc = dav_index_member_props_open(ix, req->user_id, req->path, after, &pf->members);
+    pf->pausable = true;
+    if (!rc)
+        rc = dav_index_list_after(ix, req->user_id, req->path, after, entry_cb, pf);
+    dav_index_member_props_close(pf->members);
+    pf->members = NULL;
+    return rc;
+}
+
 static int finite_depth(struct dav_resp *resp)
 {
     static const char body[] = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
@@ -416,9 +437,8 @@ static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
     }
     if (!rc)
         rc = entry_cb(pf, self);
-    pf->pausable = true;
     if (!rc)
-        rc = dav_index_list(env->ix, req->user_id, req->path, entry_cb, pf);
+        rc = list_members(pf, "");
     closedir(d);
     return rc;
 }
@@ -431,8 +451,7 @@ static int resume(struct pf *pf)
         return dav_index_walk_after(pf->env->ix, req->user_id, req->path, pf->last, entry_cb,
                                     pf);
     const char *slash = strrchr(pf->last, '/');
-    return dav_index_list_after(pf->env->ix, req->user_id, req->path,
-                                slash ? slash + 1 : pf->last, entry_cb, pf);
+    return list_members(pf, slash ? slash + 1 : pf->last);
 }
 
 static void pf_free(void *cont)

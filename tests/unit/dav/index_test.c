@@ -612,6 +612,50 @@ Test(index, birth_time_kept_and_filled_in_after_schema_1)
     cr_assert_not(changed);
 }
 
+struct member_props {
+    char seen[512];
+};
+
+static int note_prop(void *ctx, const char *ns, const char *name, const char *value,
+                     size_t value_len)
+{
+    struct member_props *mp = ctx;
+    size_t n = strlen(mp->seen);
+    snprintf(mp->seen + n, sizeof(mp->seen) - n, "%s %s=%.*s;", ns, name, (int)value_len,
+             value ? value : "");
+    return 0;
+}
+
+/* The properties of a listing's members come with each member, whichever members are asked
+ * for (a listing resumed after a name, members skipped), and only theirs. */
+Test(index, member_props_alongside_the_listing)
+{
+    int64_t a = put_file("m/a", 1), b = put_file("m/b", 1), c = put_file("m/c", 1);
+    put_file("m/d", 1);
+    int64_t other = put_file("n/a", 1);
+    set_prop(a, "p", "1");
+    set_prop(a, "q", "2");
+    set_prop(c, "p", "3");
+    set_prop(other, "p", "9");
+    (void)b;
+    struct dav_index_props *mp;
+    struct member_props got = {""};
+    cr_assert_eq(dav_index_member_props_open(ix, uid, "m", "", &mp), 0);
+    cr_assert_eq(dav_index_member_props(mp, "a", true, note_prop, &got), 0);
+    cr_assert_str_eq(got.seen, "urn:x p=1;urn:x q=2;");
+    got.seen[0] = '\0';
+    cr_assert_eq(dav_index_member_props(mp, "b", true, note_prop, &got), 0);
+    cr_assert_str_eq(got.seen, "");
+    cr_assert_eq(dav_index_member_props(mp, "d", false, note_prop, &got), 0);
+    cr_assert_str_eq(got.seen, "", "c's row is passed over, not given to d");
+    dav_index_member_props_close(mp);
+
+    cr_assert_eq(dav_index_member_props_open(ix, uid, "m", "b", &mp), 0);
+    cr_assert_eq(dav_index_member_props(mp, "c", false, note_prop, &got), 0);
+    cr_assert_str_eq(got.seen, "urn:x p=;");
+    dav_index_member_props_close(mp);
+}
+
 Test(index, recursive_delete_removes_props_and_locks)
 {
     int64_t d = put_dir("top");
