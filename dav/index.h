@@ -38,7 +38,7 @@
 
 /** The index schema version this binary writes and understands (kept in dav_meta, not in
  *  PRAGMA user_version, which belongs to the account store). */
-#define DAV_INDEX_SCHEMA_VERSION 2
+#define DAV_INDEX_SCHEMA_VERSION 3
 
 /** Longest path, in bytes, without the NUL. */
 #define DAV_INDEX_PATH_MAX 4095

@@ -115,6 +115,11 @@ static const char *const migrations[] = {
     /* 2: birth times, so that a listing's creationdate costs no statx per entry; 0 until the
      * row's stat is next recorded. */
     "ALTER TABLE dav_entries ADD COLUMN btime_ns INTEGER NOT NULL DEFAULT 0;",
+    /* 3: a folder's listing (PROPFIND Depth 1) read from the index alone, without a lookup in
+     * the table per member: the parent index holds every column of the listing. */
+    "DROP INDEX dav_entries_parent;"
+    "CREATE INDEX dav_entries_parent ON dav_entries(user_id, parent, name, path, is_dir, size,"
+    " mtime_ns, inode, etag, btime_ns);",
 };
 static_assert(sizeof(migrations) / sizeof(migrations[0]) == DAV_INDEX_SCHEMA_VERSION,
               "one migration per schema version");
