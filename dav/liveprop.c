@@ -119,7 +119,7 @@ static time_t seconds_of(int64_t ns)
 
 static int write_text(struct dav_ms *ms, enum dav_live_id id, const char *s)
 {
-    return dav_ms_prop_text(ms, &dav_liveprops[id].name, iov_make(s, strlen(s)));
+    return dav_ms_prop_live(ms, dav_liveprops[id].name.local, iov_make(s, strlen(s)), false);
 }
 
 static int write_creationdate(struct dav_ms *ms, const struct dav_entry *e)
@@ -260,11 +260,9 @@ int dav_live_write(struct dav_live_ctx *lc, struct dav_ms *ms, enum dav_live_id 
     case DAV_LIVE_LOCKDISCOVERY:
         return write_lockdiscovery(lc, ms, e);
     case DAV_LIVE_RESOURCETYPE:
-        if (!e->is_dir)
-            return dav_ms_prop_empty(ms, name);
         /* The root element declares D; the fragment needs nothing else. */
-        return dav_ms_prop_xml(ms, name,
-                               &(struct dav_xml_value){.xml = IOV_LIT("<D:collection/>")});
+        return dav_ms_prop_live(ms, name->local,
+                                e->is_dir ? IOV_LIT("<D:collection/>") : iov_make(NULL, 0), true);
     case DAV_LIVE_SUPPORTEDLOCK:
         return dav_ms_prop_supportedlock(ms);
     case DAV_LIVE_QUOTA_AVAILABLE:

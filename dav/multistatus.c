@@ -63,6 +63,9 @@ static int out_str(struct dav_ms *ms, const char *s)
     return out(ms, s, strlen(s));
 }
 
+/* A string literal, its length known at compile time. */
+#define out_lit(ms, s) out((ms), (s), sizeof(s) - 1)
+
 static int out_iov(struct dav_ms *ms, struct iov v)
 {
     return out(ms, v.base, v.len);
@@ -144,9 +147,9 @@ static int out_path(struct dav_ms *ms, struct iov path)
 
 static int out_href(struct dav_ms *ms, struct iov path)
 {
-    out_str(ms, "<D:href>");
+    out_lit(ms, "<D:href>");
     out_path(ms, path);
-    return out_str(ms, "</D:href>");
+    return out_lit(ms, "</D:href>");
 }
 
 static int out_status(struct dav_ms *ms, int status)
@@ -154,10 +157,10 @@ static int out_status(struct dav_ms *ms, int status)
     assert(status >= 100 && status <= 999);
     char code[5] = {(char)('0' + status / 100), (char)('0' + status / 10 % 10),
                     (char)('0' + status % 10), ' ', '\0'};
-    out_str(ms, "<D:status>HTTP/1.1 ");
+    out_lit(ms, "<D:status>HTTP/1.1 ");
     out(ms, code, 4);
     out_str(ms, http_status_reason(status));
-    return out_str(ms, "</D:status>");
+    return out_lit(ms, "</D:status>");
 }
 
 void dav_ms_init(struct dav_ms *ms, dav_ms_write_fn write, void *ctx)
@@ -174,7 +177,7 @@ int dav_ms_begin(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_START);
     ms->state = DAV_MS_DOC;
-    return out_str(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+    return out_lit(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
                        "<D:multistatus xmlns:D=\"DAV:\" xmlns:oc=\"" NS_OC "\" xmlns:nc=\"" NS_NC
                        "\">");
 }
@@ -183,7 +186,7 @@ int dav_ms_response_begin(struct dav_ms *ms, struct iov path)
 {
     assert(ms->state == DAV_MS_DOC);
     ms->state = DAV_MS_RESPONSE;
-    out_str(ms, "<D:response>");
+    out_lit(ms, "<D:response>");
     return out_href(ms, path);
 }
 
@@ -192,7 +195,7 @@ int dav_ms_propstat_begin(struct dav_ms *ms, int status)
     assert(ms->state == DAV_MS_RESPONSE || ms->state == DAV_MS_PROPSTATS);
     ms->state = DAV_MS_PROPSTAT;
     ms->propstat_status = status;
-    return out_str(ms, "<D:propstat><D:prop>");
+    return out_lit(ms, "<D:propstat><D:prop>");
 }
 
 /* The prefix for a namespace, and whether the element must declare it. */
@@ -239,12 +242,12 @@ static int prop_open(struct dav_ms *ms, const struct dav_xml_name *name, struct 
     out(ms, "<", 1);
     out_qname(ms, prefix, name->local);
     if (declare) {
-        out_str(ms, " xmlns:x=\"");
+        out_lit(ms, " xmlns:x=\"");
         out_escaped(ms, name->ns);
         out(ms, "\"", 1);
     }
     if (lang.base) {
-        out_str(ms, " xml:lang=\"");
+        out_lit(ms, " xml:lang=\"");
         out_escaped(ms, lang);
         out(ms, "\"", 1);
     }
@@ -278,6 +281,23 @@ int dav_ms_prop_text(struct dav_ms *ms, const struct dav_xml_name *name, struct 
     out(ms, ">", 1);
     out_escaped(ms, text);
     return prop_close(ms, name);
+}
+
+int dav_ms_prop_live(struct dav_ms *ms, struct iov local, struct iov value, bool is_xml)
+{
+    assert(ms->state == DAV_MS_PROPSTAT);
+    out_lit(ms, "<D:");
+    out_iov(ms, local);
+    if (value.len == 0)
+        return out_lit(ms, "/>");
+    out(ms, ">", 1);
+    if (is_xml)
+        out_iov(ms, value);
+    else
+        out_escaped(ms, value);
+    out_lit(ms, "</D:");
+    out_iov(ms, local);
+    return out(ms, ">", 1);
 }
 
 int dav_ms_prop_xml(struct dav_ms *ms, const struct dav_xml_name *name,
@@ -315,24 +335,24 @@ static bool lock_ok(const struct dav_ms_lock *lk)
 /* RFC 4918 §14.1. */
 static int out_activelock(struct dav_ms *ms, const struct dav_ms_lock *lk)
 {
-    out_str(ms, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>");
+    out_lit(ms, "<D:activelock><D:locktype><D:write/></D:locktype><D:lockscope>");
     out_str(ms, lk->exclusive ? "<D:exclusive/>" : "<D:shared/>");
-    out_str(ms, "</D:lockscope><D:depth>");
+    out_lit(ms, "</D:lockscope><D:depth>");
     out_str(ms, lk->depth_infinity ? "infinity" : "0");
-    out_str(ms, "</D:depth>");
+    out_lit(ms, "</D:depth>");
     if (lk->owner) {
-        out_str(ms, "<D:owner");
+        out_lit(ms, "<D:owner");
         if (lk->owner->lang.base) {
-            out_str(ms, " xml:lang=\"");
+            out_lit(ms, " xml:lang=\"");
             out_escaped(ms, lk->owner->lang);
             out(ms, "\"", 1);
         }
         out(ms, ">", 1);
         out_iov(ms, lk->owner->xml);
-        out_str(ms, "</D:owner>");
+        out_lit(ms, "</D:owner>");
     }
     if (lk->timeout == DAV_MS_TIMEOUT_INFINITE) {
-        out_str(ms, "<D:timeout>Infinite</D:timeout>");
+        out_lit(ms, "<D:timeout>Infinite</D:timeout>");
     } else {
         /* §10.7: Second-N must not exceed 2^32 - 1. */
         uint64_t s = lk->timeout > UINT32_MAX ? UINT32_MAX : lk->timeout;
@@ -340,11 +360,11 @@ static int out_activelock(struct dav_ms *ms, const struct dav_ms_lock *lk)
         int n = snprintf(buf, sizeof(buf), "<D:timeout>Second-%" PRIu64 "</D:timeout>", s);
         out(ms, buf, (size_t)n);
     }
-    out_str(ms, "<D:locktoken><D:href>");
+    out_lit(ms, "<D:locktoken><D:href>");
     out_escaped(ms, lk->token);
-    out_str(ms, "</D:href></D:locktoken><D:lockroot>");
+    out_lit(ms, "</D:href></D:locktoken><D:lockroot>");
     out_href(ms, lk->root);
-    return out_str(ms, "</D:lockroot></D:activelock>");
+    return out_lit(ms, "</D:lockroot></D:activelock>");
 }
 
 static int out_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks, size_t n)
@@ -354,11 +374,11 @@ static int out_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks,
             return -EINVAL;
     }
     if (n == 0)
-        return out_str(ms, "<D:lockdiscovery/>");
-    out_str(ms, "<D:lockdiscovery>");
+        return out_lit(ms, "<D:lockdiscovery/>");
+    out_lit(ms, "<D:lockdiscovery>");
     for (size_t i = 0; i < n; i++)
         out_activelock(ms, &locks[i]);
-    return out_str(ms, "</D:lockdiscovery>");
+    return out_lit(ms, "</D:lockdiscovery>");
 }
 
 int dav_ms_prop_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks, size_t n)
@@ -370,7 +390,7 @@ int dav_ms_prop_lockdiscovery(struct dav_ms *ms, const struct dav_ms_lock *locks
 int dav_ms_prop_supportedlock(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_PROPSTAT);
-    return out_str(ms, "<D:supportedlock>"
+    return out_lit(ms, "<D:supportedlock>"
                        "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope>"
                        "<D:locktype><D:write/></D:locktype></D:lockentry>"
                        "<D:lockentry><D:lockscope><D:shared/></D:lockscope>"
@@ -382,9 +402,9 @@ int dav_ms_propstat_end(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_PROPSTAT);
     ms->state = DAV_MS_PROPSTATS;
-    out_str(ms, "</D:prop>");
+    out_lit(ms, "</D:prop>");
     out_status(ms, ms->propstat_status);
-    return out_str(ms, "</D:propstat>");
+    return out_lit(ms, "</D:propstat>");
 }
 
 int dav_ms_response_status(struct dav_ms *ms, int status, const char *precondition, struct iov href)
@@ -398,25 +418,25 @@ int dav_ms_response_status(struct dav_ms *ms, int status, const char *preconditi
     out_status(ms, status);
     if (!precondition)
         return ms->err;
-    out_str(ms, "<D:error><D:");
+    out_lit(ms, "<D:error><D:");
     out_iov(ms, pre);
     if (!href.base) {
-        out_str(ms, "/>");
+        out_lit(ms, "/>");
     } else {
         out(ms, ">", 1);
         out_href(ms, href);
-        out_str(ms, "</D:");
+        out_lit(ms, "</D:");
         out_iov(ms, pre);
         out(ms, ">", 1);
     }
-    return out_str(ms, "</D:error>");
+    return out_lit(ms, "</D:error>");
 }
 
 int dav_ms_response_end(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_PROPSTATS || ms->state == DAV_MS_STATUS);
     ms->state = DAV_MS_DOC;
-    out_str(ms, "</D:response>");
+    out_lit(ms, "</D:response>");
     return flush(ms);
 }
 
@@ -424,7 +444,7 @@ int dav_ms_end(struct dav_ms *ms)
 {
     assert(ms->state == DAV_MS_DOC);
     ms->state = DAV_MS_DONE;
-    out_str(ms, "</D:multistatus>");
+    out_lit(ms, "</D:multistatus>");
     return flush(ms);
 }
 
@@ -434,8 +454,8 @@ int dav_ms_lock_body(struct dav_ms *ms, const struct dav_ms_lock *lock)
     if (!lock_ok(lock))
         return -EINVAL;
     ms->state = DAV_MS_DONE;
-    out_str(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">");
+    out_lit(ms, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<D:prop xmlns:D=\"DAV:\">");
     out_lockdiscovery(ms, lock, 1);
-    out_str(ms, "</D:prop>");
+    out_lit(ms, "</D:prop>");
     return flush(ms);
 }

@@ -93,6 +93,14 @@ int dav_ms_prop_empty(struct dav_ms *ms, const struct dav_xml_name *name);
 int dav_ms_prop_text(struct dav_ms *ms, const struct dav_xml_name *name, struct iov text);
 
 /**
+ * A property of the server's own in DAV: (a live property), whose local name the caller
+ * vouches for, so it is not checked again: value escaped as text, or written as it is when
+ * is_xml (a fragment of the server's own, such as <D:collection/>); empty: an empty element.
+ * Returns 0 or the sink's error.
+ */
+int dav_ms_prop_live(struct dav_ms *ms, struct iov local, struct iov value, bool is_xml);
+
+/**
  * A property whose value is an XML fragment as dav_xml parses it (struct dav_xml_value), such as
  * a stored dead property; the fragment is written as it is and must come from dav_xml, and the
  * value's xml:lang goes on the property element. Returns 0, -EINVAL (bad name or lang) or the
