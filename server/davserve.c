@@ -18,10 +18,12 @@
 #include "work.h"
 
 /* Response bytes kept in the job's memory (it grows from the first size) before they go to a
- * file; a PROPFIND piece ends at the first entry boundary past PIECE bytes. */
+ * file; a PROPFIND piece ends at the first entry boundary past PIECE bytes. Each piece costs a
+ * round trip between the loop and the pool: 128 KiB pieces made a 1,000-entry allprop listing
+ * ~15 % slower than 256 KiB ones. */
 #define SINK_MEM_FIRST 4096u
-#define SINK_MEM_MAX (256u * 1024)
-#define PIECE (128u * 1024)
+#define SINK_MEM_MAX (512u * 1024)
+#define PIECE (256u * 1024)
 /* Each of the two upload buffers. */
 #define UP_BUF (256u * 1024)
 

@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: MIT
-"""PROPFIND answers in pieces: a listing longer than a piece (128 KiB) goes out as chunks, each
+"""PROPFIND answers in pieces: a listing longer than a piece (256 KiB) goes out as chunks, each
 made by the job after the previous one was sent. Checked here: every member listed exactly
 once and in order, dead properties with their entries, over HTTP/1.1 (chunked, and the
 connection serves the next request), HTTP/1.0 (the end of the connection ends the body), TLS,
