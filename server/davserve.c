@@ -26,6 +26,10 @@
 #define PIECE (256u * 1024)
 /* Each of the two upload buffers. */
 #define UP_BUF (256u * 1024)
+/* An upload's written bytes are handed to the disk in steps of this size while the rest
+ * arrives, so that the fsync at the end finds little left to write (1 GiB here: the final
+ * fsync took 0.4 s of a 1.1 s upload). */
+#define WRITE_BEHIND (8u << 20)
 
 #define DAV_ALLOW "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
 
@@ -41,6 +45,7 @@ struct upload {
     bool writing;     /* a write of buf[fill ^ 1] is in the kernel */
     bool ended;       /* the whole body has been taken */
     uint64_t off;     /* file offset of the next write */
+    uint64_t flushed; /* bytes before this offset have been handed to the disk */
     /* Splicing: the socket fills one pipe while the other is written to the file. Reads and
      * writes each go one at a time, in the same order through the pipes. */
     struct ff_pipe *pipe[2];
@@ -507,6 +512,24 @@ static void splice_out(struct conn *c, struct dav_job *j)
     c->inflight++;
 }
 
+/* Start the disk writing what the file holds, once a step of it has gathered and more body
+ * is due (the sync runs on io_uring's workers and its file reference outlives our descriptor;
+ * only its failure completes, and is nothing to act on: the final fsync reports errors). */
+static void write_behind(struct conn *c, struct dav_job *j)
+{
+    struct upload *up = &j->up;
+    /* With a Content-Length, body_left says whether more is due; chunked, ended does. */
+    bool more = up->pipe[0] ? c->body_left > 0 : !up->ended;
+    if (up->off - up->flushed < WRITE_BEHIND || !more)
+        return;
+    struct io_uring_sqe *sqe = loop_sqe(c->loop);
+    io_uring_prep_sync_file_range(sqe, j->put.fd, (unsigned)(up->off - up->flushed),
+                                  up->flushed, SYNC_FILE_RANGE_WRITE);
+    sqe->flags |= IOSQE_CQE_SKIP_SUCCESS;
+    io_uring_sqe_set_data64(sqe, ud_make(NULL, OP_IGNORE));
+    up->flushed = up->off;
+}
+
 /* Start whatever can run now on each side; finish once the whole body is in the file. */
 static void splice_pump(struct conn *c, struct dav_job *j)
 {
@@ -566,6 +589,7 @@ static void spliced_out(struct conn *c, struct dav_job *j, int res)
     up->pipe_len[up->wr_pipe] -= (uint32_t)res;
     if (up->pipe_len[up->wr_pipe] == 0)
         up->wr_pipe ^= 1;
+    write_behind(c, j);
     splice_pump(c, j);
 }
 
@@ -587,6 +611,7 @@ void davserve_on_write(struct conn *c, int res)
         return;
     }
     up->off += (uint64_t)res;
+    write_behind(c, j);
     if ((uint32_t)res < up->len[b]) {
         /* A short write: the rest goes first, before the other buffer. */
         memmove(up->buf[b], up->buf[b] + res, up->len[b] - (uint32_t)res);
