@@ -136,6 +136,9 @@ run_upload() {
             code=$(dav_curl -X DELETE "$url")
             [ "$code" = 204 ] || [ "$code" = 200 ] || warn "$s: DELETE up/1g.bin answered $code"
         }
+        # What an earlier upload (of this server or another) left for the kernel to write
+        # back would otherwise be written during this one, and charged to it.
+        sync
         c0=$(tree_cpu_ticks "$pid")
         out=$({ time taskset -c "$LOADGEN_CPU" curl -s --http1.1 -u "$DAV_USER:$DAV_PASSWORD" \
             -H 'Expect:' -T "$DAV_BIG" --max-time 600 -o /dev/null \
