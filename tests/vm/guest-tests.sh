@@ -10,11 +10,9 @@
 #   VMTEST ok NAME [detail]   VMTEST fail NAME reason   VMTEST note text
 #   VMTEST done passed=N failed=N  (last line; exit status 0 only when nothing failed)
 #
-# The TLS checks of issue 3 (downloads over TLS 1.3 and 1.2 with each cipher on kTLS,
-# tls_stat counters, KeyUpdate) live in the "TLS" section below. They run once
-# `fastfile serve --help` lists --cert; until then a note says they were not run.
-# They are a draft written against the issue's interface and have not run against a TLS
-# fastfile yet: adjust them when the TLS server lands.
+# The TLS checks (downloads over TLS 1.3 and 1.2 with each cipher on kTLS, tls_stat counters,
+# KeyUpdate, an upload spliced from a kTLS socket, a PROPFIND answered in chunks from the
+# server's memory) live in the "TLS" section below.
 
 FF=/usr/local/bin/fastfile
 W=/tmp/vmtest        # scratch: downloads, logs
@@ -22,6 +20,7 @@ DATA=/tmp/data       # fastfile --data; $DATA/public is served to anyone at /pub
 BIG_MIB=64
 UP_USER=vm          # the account of the upload check
 UP_PASSWORD=vm-upload-password
+LIST_N=2000         # files in the folder the PROPFIND check lists
 passed=0
 failed=0
 
@@ -144,6 +143,12 @@ make_data() {
     # The account of the upload check (cheap Argon2id limits: the CPU is emulated).
     echo "$UP_PASSWORD" | "$FF" user add $UP_USER --data $DATA --argon2-ops 1 --argon2-mem 8 \
         >$W/useradd.out 2>&1 || note "user add failed: $(head -c 300 $W/useradd.out)"
+    mkdir -p $DATA/files/$UP_USER/list
+    i=0
+    while [ $i -lt $LIST_N ]; do
+        : >$DATA/files/$UP_USER/list/f$i.txt
+        i=$((i + 1))
+    done
 }
 
 check_http() {
@@ -208,6 +213,27 @@ tls_upload() {
         ok tls.upload "$BIG_MIB MiB PUT, sha256 equal, TlsRxSw $rx0->$rx1, body spliced"
     else
         bad tls.upload "http=$code sha256=${got:-none} TlsRxSw $rx0->$rx1 spliced=$spliced: $(head -c 300 $W/curl.err)"
+    fi
+}
+
+# tls_propfind: a Depth 1 PROPFIND of $LIST_N files over TLS 1.3 on kTLS: the answer (over a
+# MiB) comes in chunks sent from the server's memory, whole: every member once, the document
+# closed.
+tls_propfind() {
+    tx0=$(tls_stat TlsTxSw)
+    code=$(curl -sS --max-time 120 --tlsv1.3 --cacert $DATA/tls/cert.pem \
+        --resolve localhost:$TLS_PORT:127.0.0.1 -u "$UP_USER:$UP_PASSWORD" -X PROPFIND \
+        -H 'Depth: 1' --data-binary '<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>' \
+        -D $W/pf.head -o $W/pf.xml -w '%{http_code}' https://localhost:$TLS_PORT/dav/list/ 2>$W/curl.err)
+    tx1=$(tls_stat TlsTxSw)
+    n=$(grep -o '<D:href>/dav/list/[^<]*</D:href>' $W/pf.xml | sort -u | wc -l)
+    chunked=$(grep -ci '^transfer-encoding: chunked' $W/pf.head)
+    closed=$(tail -c 16 $W/pf.xml)
+    if [ "$code" = 207 ] && [ "$n" = $((LIST_N + 1)) ] && [ "$chunked" = 1 ] &&
+        [ "$closed" = "</D:multistatus>" ] && [ "$tx1" -gt "$tx0" ]; then
+        ok tls.propfind "$n entries, $(wc -c <$W/pf.xml) bytes in chunks, TlsTxSw $tx0->$tx1"
+    else
+        bad tls.propfind "http=$code entries=$n chunked=$chunked end='$closed' TlsTxSw $tx0->$tx1: $(head -c 300 $W/curl.err)"
     fi
 }
 
@@ -298,6 +324,7 @@ check_tls() {
     ok tls.start "$(grep -h 'kTLS' $W/srv.out $W/srv.err | head -n 1)"
     tls_downloads
     tls_upload
+    tls_propfind
     # The bodies went file -> pipe -> kTLS socket: the server logs (at debug level) every body
     # it encrypts in userspace instead.
     switched=$(grep -c 'event=ktls_switch result=0' $W/srv.err)
