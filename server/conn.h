@@ -238,6 +238,19 @@ int out_head_begin(struct conn *c, struct out *o, int status);
 __attribute__((format(printf, 3, 4))) int out_header(struct out *o, const char *name,
                                                      const char *fmt, ...);
 
+/* out_head's len for a body of unknown length: sent in chunks, or ended by closing (HTTP/1.0;
+ * the caller clears CF_KEEP_ALIVE). */
+#define OUT_CHUNKED (-1)
+#define OUT_UNTIL_CLOSE (-2)
+
+/**
+ * The whole head: status line, common headers, headers (extra lines, each ending in CRLF; NULL:
+ * none), Content-Type ctype (NULL: none), and Content-Length len (none for 204), or for
+ * OUT_CHUNKED Transfer-Encoding: chunked. Returns 0 or -ENOSPC.
+ */
+int out_head(struct conn *c, struct out *o, int status, const char *headers, const char *ctype,
+             int64_t len);
+
 /** Append formatted bytes to the head. Returns 0 or -ENOSPC. */
 __attribute__((format(printf, 2, 3))) int out_printf(struct out *o, const char *fmt, ...);
 

@@ -220,20 +220,15 @@ static int respond_head(struct conn *c, struct dav_job *j, struct out *o, uint64
     r->headers[r->headers_len] = '\0';
     j->streaming = r->more;
     j->chunked = r->more && !(c->flags & CF_HTTP10);
-    /* HTTP/1.0 has no chunks: the end of the connection is the end of the body. */
-    if (r->more && !j->chunked)
+    int64_t framing = (int64_t)len;
+    if (j->chunked) {
+        framing = OUT_CHUNKED;
+    } else if (r->more) {
+        /* HTTP/1.0 has no chunks: the end of the connection is the end of the body. */
         c->flags &= (uint16_t)~CF_KEEP_ALIVE;
-    int rc = out_head_begin(c, o, r->status);
-    if (rc == 0)
-        rc = out_printf(o, "%s", r->headers);
-    if (rc == 0 && r->content_type)
-        rc = out_header(o, "Content-Type", "%s", r->content_type);
-    /* RFC 9110 §8.6: no Content-Length in a 204. */
-    if (rc == 0 && j->chunked)
-        rc = out_header(o, "Transfer-Encoding", "chunked");
-    else if (rc == 0 && !r->more && r->status != 204)
-        rc = out_header(o, "Content-Length", "%llu", (unsigned long long)len);
-    return rc == 0 ? out_head_end(c, o) : rc;
+        framing = OUT_UNTIL_CLOSE;
+    }
+    return out_head(c, o, r->status, r->headers, r->content_type, framing);
 }
 
 /* Send what the job wrote: the whole response, or its next piece. The job's memory is sent

@@ -159,6 +159,22 @@ int out_add_file(struct out *o, uint64_t off, uint64_t len)
     return 0;
 }
 
+int out_head(struct conn *c, struct out *o, int status, const char *headers, const char *ctype,
+             int64_t len)
+{
+    int rc = out_head_begin(c, o, status);
+    if (rc == 0 && headers)
+        rc = out_printf(o, "%s", headers);
+    if (rc == 0 && ctype)
+        rc = out_header(o, "Content-Type", "%s", ctype);
+    /* RFC 9110 §8.6: no Content-Length in a 204. */
+    if (rc == 0 && len == OUT_CHUNKED)
+        rc = out_header(o, "Transfer-Encoding", "chunked");
+    else if (rc == 0 && len >= 0 && status != 204)
+        rc = out_header(o, "Content-Length", "%llu", (unsigned long long)len);
+    return rc == 0 ? out_head_end(c, o) : rc;
+}
+
 void conn_respond_body(struct conn *c, int status, bool close_after, const char *headers,
                        const char *ctype, const void *body, int fd, uint64_t len)
 {
@@ -173,16 +189,7 @@ void conn_respond_body(struct conn *c, int status, bool close_after, const char 
     }
     /* Owned by the plan from here: released with it. */
     o->file_fd = fd;
-    int rc = out_head_begin(c, o, status);
-    if (rc == 0 && headers)
-        rc = out_printf(o, "%s", headers);
-    if (rc == 0 && ctype)
-        rc = out_header(o, "Content-Type", "%s", ctype);
-    /* RFC 9110 §8.6: no Content-Length in a 204. */
-    if (rc == 0 && status != 204)
-        rc = out_header(o, "Content-Length", "%llu", (unsigned long long)len);
-    if (rc == 0)
-        rc = out_head_end(c, o);
+    int rc = out_head(c, o, status, headers, ctype, (int64_t)len);
     if (rc == 0 && len > 0 && !(c->flags & CF_HEAD_REQ))
         rc = fd >= 0 ? out_add_file(o, 0, len) : out_add_mem(o, body, len);
     if (rc < 0) {
