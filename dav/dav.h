@@ -136,6 +136,8 @@ struct dav_put {
     int fd;         /* the O_TMPFILE, -1 when none */
     int dir_fd;     /* the target folder */
     bool existed;   /* a file was at the path when the upload began */
+    uint64_t room;  /* body bytes the quota allowed when the upload began (UINT64_MAX: no
+                     * quota): a body of unknown length may be stopped once past it */
     char name[256]; /* the last segment of the path */
 };
 

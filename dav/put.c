@@ -30,10 +30,11 @@
 #include "precond.h"
 #include "tree.h"
 
-/* Bytes the user would hold with a file of old_size replaced by one of new_size. */
-static int quota_check(struct dav_env *env, const struct dav_req *req, uint64_t old_size,
-                       uint64_t new_size)
+/* How many bytes a file of old_size may be replaced by under the quota (UINT64_MAX: none). */
+static int quota_room(struct dav_env *env, const struct dav_req *req, uint64_t old_size,
+                      uint64_t *room)
 {
+    *room = UINT64_MAX;
     if (env->cfg->quota_bytes < 0)
         return 0;
     int64_t used;
@@ -43,9 +44,17 @@ static int quota_check(struct dav_env *env, const struct dav_req *req, uint64_t 
     /* In unsigned arithmetic, so a huge Content-Length cannot wrap around to a small total. */
     uint64_t after = (uint64_t)(used > 0 ? used : 0);
     after = after > old_size ? after - old_size : 0;
-    if (new_size > UINT64_MAX - after || after + new_size > (uint64_t)env->cfg->quota_bytes)
-        return 507; /* RFC 4331 §6 */
+    uint64_t quota = (uint64_t)env->cfg->quota_bytes;
+    *room = quota > after ? quota - after : 0;
     return 0;
+}
+
+/* 507 (RFC 4331 §6) when a file of old_size replaced by one of new_size is past the quota. */
+static int quota_check(struct dav_env *env, const struct dav_req *req, uint64_t old_size,
+                       uint64_t new_size, uint64_t *room)
+{
+    int rc = quota_room(env, req, old_size, room);
+    return rc < 0 ? rc : new_size > *room ? 507 : 0;
 }
 
 /* An anonymous file in the folder dir_fd (O_PATH serves: only the lookup of "." uses it). */
@@ -99,8 +108,10 @@ static int begin_checks(struct dav_env *env, const struct dav_req *req, struct d
         rc = 412;
     if (rc == 0 && http_header_find(req->http, "Content-Range"))
         rc = 400; /* RFC 9110 §14.5: a partial PUT must not be taken for a whole one */
-    if (rc == 0 && req->http->body == HTTP_BODY_LENGTH)
-        rc = quota_check(env, req, old_size, req->http->content_length);
+    if (rc == 0) {
+        uint64_t announced = req->http->body == HTTP_BODY_LENGTH ? req->http->content_length : 0;
+        rc = quota_check(env, req, old_size, announced, &put->room);
+    }
     free(e);
     return rc;
 }
@@ -111,6 +122,7 @@ int dav_put_begin(struct dav_env *env, const struct dav_req *req, struct dav_res
     put->fd = -1;
     put->dir_fd = -1;
     put->existed = false;
+    put->room = UINT64_MAX;
     put->name[0] = '\0';
     int rc = begin_checks(env, req, resp, put);
     if (rc == 0) {
@@ -155,7 +167,9 @@ int dav_put_finish(struct dav_env *env, const struct dav_req *req, struct dav_re
         /* The old version's size now, not at begin: another upload may have replaced it. */
         rc = dav_resolve(env, req, req->path, e);
         uint64_t old_size = rc == 0 && !e->is_dir ? e->size : 0;
-        rc = (rc == 0 || dav_is_absent(rc)) ? quota_check(env, req, old_size, st.size) : rc;
+        uint64_t room;
+        rc = (rc == 0 || dav_is_absent(rc)) ? quota_check(env, req, old_size, st.size, &room)
+                                             : rc;
     }
     if (rc == 0) {
         rc = install(env, put);

@@ -525,6 +525,16 @@ static void write_behind(struct conn *c, struct dav_job *j)
     up->flushed = up->off;
 }
 
+/* A body of unknown length (chunked) past what the quota allowed at its start: 507 now rather
+ * than after the rest of it. Whether what did arrive fits is dav_put_finish's to judge. */
+static bool past_quota(struct conn *c, struct dav_job *j)
+{
+    if (j->up.off <= j->put.room)
+        return false;
+    upload_failed(c, j, -EDQUOT);
+    return true;
+}
+
 /* Start whatever can run now on each side; finish once the whole body is in the file. */
 static void splice_pump(struct conn *c, struct dav_job *j)
 {
@@ -584,6 +594,8 @@ static void spliced_out(struct conn *c, struct dav_job *j, int res)
     up->pipe_len[up->wr_pipe] -= (uint32_t)res;
     if (up->pipe_len[up->wr_pipe] == 0)
         up->wr_pipe ^= 1;
+    if (past_quota(c, j))
+        return;
     write_behind(c, j);
     splice_pump(c, j);
 }
@@ -606,6 +618,8 @@ void davserve_on_write(struct conn *c, int res)
         return;
     }
     up->off += (uint64_t)res;
+    if (past_quota(c, j))
+        return;
     write_behind(c, j);
     if ((uint32_t)res < up->len[b]) {
         /* A short write: the rest goes first, before the other buffer. */

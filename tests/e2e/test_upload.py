@@ -3,14 +3,17 @@
 and by GET: Content-Length over plain HTTP (socket -> pipe -> file by splice), chunked (decoded
 into buffers), over userspace TLS (256 MiB), a request pipelined right behind a body (the
 splice must stop at the body's end), an interrupted upload (the old version stays whole, nothing
-stray is left), and a refused upload (412 before any body, no 100 Continue).
+stray is left), a refused upload (412 before any body, no 100 Continue), and, on a server with
+a quota, a chunked upload stopped with 507 once past it, long before its end.
 """
 
 import base64
 import hashlib
 import os
+import select
 import socket
 import subprocess
+import time
 
 import ffharness as h
 
@@ -130,6 +133,44 @@ def run(binary):
                     "If-None-Match": "*", "Expect": "100-continue"}))
                 r = c.read_response("PUT", allow_1xx=True)
             h.check_eq(r.status, 412, "If-None-Match: * on an existing file, no 100 first")
+        srv.stop()
+
+    # --quota 2 (MiB): a chunked body has no length to refuse before it, so the server stops
+    # it once it is past the room the user had.
+    srv = h.Server(binary, args=["--quota", "2"])
+    h.add_user(binary, srv.data, USER, PASSWORD)
+    with srv.start():
+        with h.section("a chunked upload past the quota"):
+            sent, answer = 0, b""
+            chunk = b"%x\r\n" % (64 << 10) + os.urandom(64 << 10) + b"\r\n"
+            with srv.connect() as c:
+                c.send(h.build_request("PUT", "/dav/big.bin", {
+                    "Authorization": AUTH, "Transfer-Encoding": "chunked"}))
+                deadline = time.monotonic() + 60
+                try:
+                    while sent < (64 << 20) and time.monotonic() < deadline:
+                        if select.select([c.sock], [], [], 0)[0]:
+                            break
+                        c.sock.sendall(chunk)
+                        sent += 64 << 10
+                except OSError:
+                    pass  # the server closed after its answer
+                r = c.read_head(timeout=30)
+            h.check_eq(r.status, 507, "the answer to a body past the quota")
+            h.check(sent < (16 << 20), "the answer came after %d MiB of a 64 MiB body" % (
+                sent >> 20))
+            h.check(not os.path.exists(os.path.join(srv.data, "files", USER, "big.bin")),
+                    "nothing at the path")
+            h.wait_until(lambda: not os.listdir(os.path.join(srv.data, "tmp")), 5)
+            h.check_eq(os.listdir(os.path.join(srv.data, "tmp")), [], "staging folder empty")
+        with h.section("within the quota, chunked"):
+            small = os.path.join(srv.root, "small.bin")
+            make(small, 1 << 20, "small")
+            code, err = curl(srv, ["-T", small, "-H", "Transfer-Encoding: chunked",
+                                   "/dav/small.bin"], False)
+            h.check_eq(code, "201", "a chunked 1 MiB upload under a 2 MiB quota: %s" % err)
+            h.check_eq(sha(os.path.join(srv.data, "files", USER, "small.bin")), sha(small),
+                       "sha256 on disk")
         srv.stop()
 
 
