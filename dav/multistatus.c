@@ -6,7 +6,7 @@
  * state is which element is open. Text is escaped in runs, so a value without special
  * characters is one copy.
  *
- * Known gaps: no <D:responsedescription> or <D:location>, and no <D:error> inside a propstat.
+ * Known gaps: no <D:responsedescription> or <D:location>.
  */
 #include "multistatus.h"
 
@@ -169,6 +169,7 @@ void dav_ms_init(struct dav_ms *ms, dav_ms_write_fn write, void *ctx)
     ms->ctx = ctx;
     ms->state = DAV_MS_START;
     ms->propstat_status = 0;
+    ms->propstat_pre = NULL;
     ms->err = 0;
     ms->len = 0;
 }
@@ -190,12 +191,20 @@ int dav_ms_response_begin(struct dav_ms *ms, struct iov path)
     return out_href(ms, path);
 }
 
-int dav_ms_propstat_begin(struct dav_ms *ms, int status)
+int dav_ms_propstat_begin_error(struct dav_ms *ms, int status, const char *precondition)
 {
     assert(ms->state == DAV_MS_RESPONSE || ms->state == DAV_MS_PROPSTATS);
+    if (precondition && !dav_xml_is_ncname(iov_make(precondition, strlen(precondition))))
+        return -EINVAL;
     ms->state = DAV_MS_PROPSTAT;
     ms->propstat_status = status;
+    ms->propstat_pre = precondition;
     return out_lit(ms, "<D:propstat><D:prop>");
+}
+
+int dav_ms_propstat_begin(struct dav_ms *ms, int status)
+{
+    return dav_ms_propstat_begin_error(ms, status, NULL);
 }
 
 /* The prefix for a namespace, and whether the element must declare it. */
@@ -404,6 +413,11 @@ int dav_ms_propstat_end(struct dav_ms *ms)
     ms->state = DAV_MS_PROPSTATS;
     out_lit(ms, "</D:prop>");
     out_status(ms, ms->propstat_status);
+    if (ms->propstat_pre) {
+        out_lit(ms, "<D:error><D:");
+        out_str(ms, ms->propstat_pre);
+        out_lit(ms, "/></D:error>");
+    }
     return out_lit(ms, "</D:propstat>");
 }
 

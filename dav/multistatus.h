@@ -47,6 +47,7 @@ struct dav_ms {
     void *ctx;
     enum dav_ms_state state;
     int propstat_status; /* written at the end of the propstat (§14.22: prop, then status) */
+    const char *propstat_pre; /* its precondition (§14.22: then error), NULL: none */
     int err;             /* first sink error, sticky */
     size_t len;          /* bytes in buf, not yet given to the sink */
     char buf[DAV_MS_BUF];
@@ -81,6 +82,13 @@ int dav_ms_response_begin(struct dav_ms *ms, struct iov path);
  * dav_ms_prop_* calls, then dav_ms_propstat_end. Returns 0 or the sink's error.
  */
 int dav_ms_propstat_begin(struct dav_ms *ms, int status);
+
+/**
+ * The same with a <D:error> holding the DAV: precondition element named precondition after the
+ * status (RFC 4918 §14.22; e.g. cannot-modify-protected-property, §9.2.1). precondition must
+ * be a static string. Returns 0, -EINVAL (not an XML name; nothing written) or the sink's error.
+ */
+int dav_ms_propstat_begin_error(struct dav_ms *ms, int status, const char *precondition);
 
 /** An empty property element: propname answers, and properties not found. 0, -EINVAL or sink's. */
 int dav_ms_prop_empty(struct dav_ms *ms, const struct dav_xml_name *name);

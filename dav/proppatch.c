@@ -4,10 +4,8 @@
  * transaction, or none. A live property (liveprop.h; all protected) fails the whole request
  * before the index is touched: 403 for it, 424 for the rest. Any other name, in any namespace
  * (DAV: included), is a dead property whose value is the XML fragment from dav/xml, stored with
- * its xml:lang (dav_prop_value_encode).
- *
- * Known gap: the 403 carries no <D:error><D:cannot-modify-protected-property/> (§9.2.1), as
- * the multistatus writer has no error element inside a propstat.
+ * its xml:lang (dav_prop_value_encode). The 403 for a live property carries
+ * <D:error><D:cannot-modify-protected-property/> (§9.2.1).
  */
 #include "dav.h"
 
@@ -81,7 +79,7 @@ static int index_status(int rc)
 
 /* One propstat per status, in a fixed order, holding the names of its instructions. */
 static int write_207(struct dav_resp *resp, const struct dav_req *req, const struct dav_entry *e,
-                     const struct dav_xml_proppatch *pp, const int *status)
+                     const struct dav_xml_proppatch *pp, const int *status, bool is_protected)
 {
     static const int order[] = {200, 403, 507, 424};
     char *href = malloc(DAV_INDEX_PATH_MAX + strlen(req->href_root) + 2);
@@ -104,8 +102,12 @@ static int write_207(struct dav_resp *resp, const struct dav_req *req, const str
         for (size_t i = 0; i < pp->n_ops; i++) {
             if (status[i] != order[k])
                 continue;
+            /* §9.2.1: a refused live property says why. */
             if (!open)
-                dav_ms_propstat_begin(&ms, order[k]);
+                dav_ms_propstat_begin_error(&ms, order[k],
+                                            order[k] == 403 && is_protected
+                                                ? "cannot-modify-protected-property"
+                                                : NULL);
             open = true;
             /* Names come from the parser, which only passes what XML can carry. */
             (void)dav_ms_prop_empty(&ms, &pp->ops[i].name);
@@ -138,7 +140,7 @@ static int patch(struct dav_env *env, const struct dav_req *req, struct dav_resp
     if (is_refused) {
         for (size_t i = 0; i < pp->n_ops; i++)
             status[i] = status[i] ? status[i] : 424;
-        rc = write_207(resp, req, e, pp, status);
+        rc = write_207(resp, req, e, pp, status, true);
         goto out;
     }
     rc = index_ops(pp, &ops, &buf);
@@ -154,7 +156,7 @@ static int patch(struct dav_env *env, const struct dav_req *req, struct dav_resp
     } else {
         goto out;
     }
-    rc = write_207(resp, req, e, pp, status);
+    rc = write_207(resp, req, e, pp, status, false);
 out:
     free(buf);
     free(ops);

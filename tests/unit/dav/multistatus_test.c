@@ -78,6 +78,33 @@ Test(multistatus, exact_document)
     free(m.p);
 }
 
+/* RFC 4918 §14.22: propstat is prop, status, then an optional error. */
+Test(multistatus, propstat_error)
+{
+    struct membuf m = {0};
+    struct dav_ms ms;
+    dav_ms_init(&ms, membuf_write, &m);
+    dav_ms_begin(&ms);
+    dav_ms_response_begin(&ms, IOV_LIT("/f"));
+    cr_assert_eq(dav_ms_propstat_begin_error(&ms, 403, "not a name"), -EINVAL);
+    cr_assert_eq(dav_ms_propstat_begin_error(&ms, 403, "cannot-modify-protected-property"), 0);
+    cr_assert_eq(dav_ms_prop_empty(&ms, &getetag), 0);
+    cr_assert_eq(dav_ms_propstat_end(&ms), 0);
+    cr_assert_eq(dav_ms_propstat_begin(&ms, 424), 0);
+    cr_assert_eq(dav_ms_propstat_end(&ms), 0);
+    cr_assert_eq(dav_ms_response_end(&ms), 0);
+    cr_assert_eq(dav_ms_end(&ms), 0);
+    cr_assert_not_null(strstr(m.p, "<D:propstat><D:prop><D:getetag/></D:prop>"
+                                   "<D:status>HTTP/1.1 403 Forbidden</D:status>"
+                                   "<D:error><D:cannot-modify-protected-property/></D:error>"
+                                   "</D:propstat><D:propstat><D:prop></D:prop>"
+                                   "<D:status>HTTP/1.1 424 Failed Dependency</D:status>"
+                                   "</D:propstat>"),
+                       "%s", m.p);
+    xmlFreeDoc(read_back(&m));
+    free(m.p);
+}
+
 Test(multistatus, href_encoding)
 {
     struct membuf m = {0};

@@ -77,6 +77,19 @@ static xmlNodePtr prop(int status, const char *ns, const char *local)
     return NULL;
 }
 
+/* The precondition element in the error of the propstat with status, or NULL. */
+static xmlNodePtr propstat_error(int status, const char *local)
+{
+    xmlNodePtr r = find_elem(xmlDocGetRootElement(doc), NS_DAV, "response");
+    for (xmlNodePtr ps = r->children; ps; ps = ps->next) {
+        if (!node_is(ps, NS_DAV, "propstat") || propstat_status(ps) != status)
+            continue;
+        xmlNodePtr err = find_elem(ps->children, NS_DAV, "error");
+        return err ? find_elem(err->children, NS_DAV, local) : NULL;
+    }
+    return NULL;
+}
+
 static size_t n_propstats(void)
 {
     size_t n = 0;
@@ -192,6 +205,9 @@ Test(proppatch, protected_live_property)
     cr_assert_eq(n_propstats(), 2);
     cr_assert_not_null(prop(403, NS_DAV, "getetag"));
     cr_assert_not_null(prop(403, NS_DAV, "displayname"));
+    cr_assert_not_null(propstat_error(403, "cannot-modify-protected-property"), "%s",
+                       mf.body.p);
+    cr_assert_null(propstat_error(424, "cannot-modify-protected-property"));
     cr_assert_not_null(prop(424, "urn:x", "a"));
     cr_assert_null(prop(200, "urn:x", "a"));
     /* Nothing applied. */
