@@ -79,11 +79,15 @@ static int out_escaped(struct dav_ms *ms, struct iov s)
 {
     if (s.len == 0)
         return ms->err; /* s.base may be NULL, and NULL + 0 is undefined */
+    /* Plain ASCII goes out as it is, in runs: the bytes that need a look, in a table. */
+    static const bool special[256] = {
+        [0 ... 0x1f] = true, ['&'] = true, ['<'] = true, ['>'] = true, ['"'] = true,
+        [0x7f ... 0xff] = true,
+    };
     size_t run = 0;
     for (size_t i = 0; i < s.len;) {
-        /* Plain ASCII goes out as it is, in runs. */
         uint8_t b = s.base[i];
-        if (b >= 0x20 && b < 0x7f && b != '&' && b != '<' && b != '>' && b != '"') {
+        if (!special[b]) {
             i++;
             continue;
         }

@@ -108,10 +108,15 @@ static struct civil civil_of(time_t t)
     if (s > max)
         s = max;
 
-    struct civil c;
-    c.days = floor_div(s, SECS_PER_DAY);
-    c.sod = (int)(s - c.days * SECS_PER_DAY);
-    civil_from_days(c.days, &c.y, &c.m, &c.d);
+    /* The last day seen, per thread: a listing's files mostly share their days. */
+    static _Thread_local struct civil last = {.days = INT64_MIN};
+    int64_t days = floor_div(s, SECS_PER_DAY);
+    if (days != last.days) {
+        last.days = days;
+        civil_from_days(days, &last.y, &last.m, &last.d);
+    }
+    struct civil c = last;
+    c.sod = (int)(s - days * SECS_PER_DAY);
     return c;
 }
 
