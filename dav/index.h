@@ -217,20 +217,19 @@ int dav_index_prop_list(struct dav_index *ix, int64_t id, dav_index_prop_cb cb, 
 int dav_index_prop_names(struct dav_index *ix, int64_t id, dav_index_prop_cb cb, void *ctx);
 
 /*
- * The dead properties of a folder's members read alongside dav_index_list_after, in one query
- * for the whole listing instead of one per member. Open it with the listing's folder and
- * after; then, for each member the listing gives in turn, dav_index_member_props calls cb for
- * that member's properties (value NULL, value_len 0 when !with_values). Names must come in
- * listing order; members the listing skipped cost nothing. Close it (also after an error)
- * before the end of the listing's call: it holds a statement of ix.
+ * dav_index_list_after with the members' dead properties read in the same query, instead of
+ * a query per member: cb gets each member and a cursor over its properties, which
+ * dav_index_props_each walks (value NULL, value_len 0 when !with_values) or which cb may leave
+ * unread. The cursor is valid only during that call of cb.
  */
 struct dav_index_props;
+typedef int (*dav_index_entry_props_cb)(void *ctx, const struct dav_entry *e,
+                                        struct dav_index_props *props);
 
-int dav_index_member_props_open(struct dav_index *ix, int64_t user_id, const char *path,
-                                const char *after, struct dav_index_props **out);
-int dav_index_member_props(struct dav_index_props *mp, const char *name, bool with_values,
-                           dav_index_prop_cb cb, void *ctx);
-void dav_index_member_props_close(struct dav_index_props *mp);
+int dav_index_list_props(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_props_cb cb, void *ctx);
+int dav_index_props_each(struct dav_index_props *props, bool with_values, dav_index_prop_cb cb,
+                         void *ctx);
 
 /* --- locks, by path --- */
 

@@ -44,7 +44,7 @@ enum ix_stmt {
     S_PROP_GET,
     S_PROP_LIST,
     S_PROP_NAMES,
-    S_PROP_MEMBERS,
+    S_LIST_PROPS,
     /* locks */
     S_LOCK_ADD,
     S_LOCK_AT,

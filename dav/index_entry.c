@@ -595,6 +595,81 @@ int dav_index_list_after(struct dav_index *ix, int64_t user_id, const char *path
     return stream(ix, s, "list", cb, ctx);
 }
 
+/* S_LIST_PROPS read a group of rows per member: the cursor stands on a row of member id. */
+struct dav_index_props {
+    struct dav_index *ix;
+    sqlite3_stmt *s;
+    int64_t id;
+    int row; /* 1: the current row is id's and unread; 0: it is another member's; -1: none */
+};
+
+/* Step the cursor past the current row. Returns 0 or a negative errno. */
+static int props_next(struct dav_index_props *p)
+{
+    int rc = ix_step(p->ix, p->s, "list_props");
+    if (rc < 0)
+        return rc;
+    p->row = rc == 0 ? -1 : sqlite3_column_int64(p->s, 0) == p->id ? 1 : 0;
+    return 0;
+}
+
+int dav_index_props_each(struct dav_index_props *p, bool with_values, dav_index_prop_cb cb,
+                         void *ctx)
+{
+    while (p->row == 1) {
+        const char *ns = (const char *)sqlite3_column_text(p->s, 9);
+        const char *name = (const char *)sqlite3_column_text(p->s, 10);
+        /* A member without properties has one row, with NULLs for them. */
+        if (ns && name) {
+            const char *value = NULL;
+            size_t value_len = 0;
+            if (with_values) {
+                value = sqlite3_column_blob(p->s, 11);
+                value_len = (size_t)sqlite3_column_bytes(p->s, 11);
+                if (!value)
+                    value = "";
+            }
+            int rc = cb(ctx, ns, name, value, value_len);
+            if (rc)
+                return rc;
+        }
+        int rc = props_next(p);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+int dav_index_list_props(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_props_cb cb, void *ctx)
+{
+    struct dav_entry *e = malloc(sizeof(*e));
+    int rc = e ? get_dir(ix, user_id, path, e) : -ENOMEM;
+    if (rc) {
+        free(e);
+        return rc;
+    }
+    struct dav_index_props p = {.ix = ix, .s = ix_stmt(ix, S_LIST_PROPS)};
+    sqlite3_bind_int64(p.s, 1, user_id);
+    ix_bind_text(p.s, 2, path);
+    ix_bind_text(p.s, 3, after);
+    rc = props_next(&p);
+    /* Each member's first row is current when its turn comes. */
+    while (rc == 0 && p.row == 0) {
+        rc = read_entry(p.s, e);
+        if (rc)
+            break;
+        p.id = e->id;
+        p.row = 1;
+        rc = cb(ctx, e, &p);
+        while (rc == 0 && p.row == 1)
+            rc = props_next(&p); /* what cb left unread */
+    }
+    ix_stmt_done(p.s);
+    free(e);
+    return rc;
+}
+
 int dav_index_list(struct dav_index *ix, int64_t user_id, const char *path, dav_index_entry_cb cb,
                    void *ctx)
 {

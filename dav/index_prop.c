@@ -13,7 +13,6 @@
 #include "index.h"
 
 #include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "index_db.h"
@@ -176,78 +175,3 @@ int dav_index_prop_names(struct dav_index *ix, int64_t id, dav_index_prop_cb cb,
     return prop_walk(ix, S_PROP_NAMES, id, cb, ctx);
 }
 
-struct dav_index_props {
-    struct dav_index *ix;
-    sqlite3_stmt *s;
-    int row; /* 1: a row is read and not yet passed; 0: none read; -1: no more */
-    char path[DAV_INDEX_PATH_MAX + 1]; /* bound: the statement points into them */
-    char after[DAV_INDEX_PATH_MAX + 1];
-};
-
-int dav_index_member_props_open(struct dav_index *ix, int64_t user_id, const char *path,
-                                const char *after, struct dav_index_props **out)
-{
-    *out = NULL;
-    if (strnlen(path, DAV_INDEX_PATH_MAX + 1) > DAV_INDEX_PATH_MAX ||
-        strnlen(after, DAV_INDEX_PATH_MAX + 1) > DAV_INDEX_PATH_MAX)
-        return -ENAMETOOLONG;
-    struct dav_index_props *mp = malloc(sizeof(*mp));
-    if (!mp)
-        return -ENOMEM;
-    mp->ix = ix;
-    mp->s = ix_stmt(ix, S_PROP_MEMBERS);
-    mp->row = 0;
-    strcpy(mp->path, path);
-    strcpy(mp->after, after);
-    sqlite3_bind_int64(mp->s, 1, user_id);
-    ix_bind_text(mp->s, 2, mp->path);
-    ix_bind_text(mp->s, 3, mp->after);
-    *out = mp;
-    return 0;
-}
-
-int dav_index_member_props(struct dav_index_props *mp, const char *name, bool with_values,
-                           dav_index_prop_cb cb, void *ctx)
-{
-    for (;;) {
-        if (mp->row == 0) {
-            int rc = ix_step(mp->ix, mp->s, "member_props");
-            if (rc < 0)
-                return rc;
-            mp->row = rc == 1 ? 1 : -1;
-        }
-        if (mp->row < 0)
-            return 0;
-        const char *member = (const char *)sqlite3_column_text(mp->s, 0);
-        const char *ns = (const char *)sqlite3_column_text(mp->s, 1);
-        const char *pname = (const char *)sqlite3_column_text(mp->s, 2);
-        if (!member || !ns || !pname)
-            return -ENOMEM;
-        /* Bytewise, as the BINARY collation orders the names. */
-        int cmp = strcmp(member, name);
-        if (cmp > 0)
-            return 0; /* a later member's: kept for its turn */
-        mp->row = 0;
-        if (cmp < 0)
-            continue; /* a member the listing did not show (it changed in between) */
-        const char *value = NULL;
-        size_t value_len = 0;
-        if (with_values) {
-            value = sqlite3_column_blob(mp->s, 3);
-            value_len = (size_t)sqlite3_column_bytes(mp->s, 3);
-            if (!value)
-                value = "";
-        }
-        int rc = cb(ctx, ns, pname, value, value_len);
-        if (rc)
-            return rc;
-    }
-}
-
-void dav_index_member_props_close(struct dav_index_props *mp)
-{
-    if (!mp)
-        return;
-    ix_stmt_done(mp->s);
-    free(mp);
-}

@@ -185,11 +185,13 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_PROP_COUNT] = "SELECT count(*) FROM dav_props WHERE file_id = ?1",
     [S_PROP_GET] = "SELECT value FROM dav_props WHERE file_id = ?1 AND ns = ?2 AND name = ?3",
     [S_PROP_LIST] = "SELECT ns, name, value FROM dav_props WHERE file_id = ?1 ORDER BY ns, name",
-    /* Grouped by member in listing order; within a member in key order, which no reader
-     * needs (a sort per member would cost more than it shows). */
-    [S_PROP_MEMBERS] = "SELECT e.name, p.ns, p.name, p.value FROM dav_entries e"
-                       " JOIN dav_props p ON p.file_id = e.id"
-                       " WHERE e.user_id = ?1 AND e.parent = ?2 AND e.name > ?3 ORDER BY e.name",
+    /* S_LIST with each member's properties: a row per property (or one with NULLs), grouped
+     * by member in listing order; within a member in key order, which no reader needs (a
+     * sort per member would cost more than it shows). */
+    [S_LIST_PROPS] = "SELECT e.id, e.user_id, e.path, e.is_dir, e.size, e.mtime_ns, e.inode,"
+                     " e.etag, e.btime_ns, p.ns, p.name, p.value FROM dav_entries e"
+                     " LEFT JOIN dav_props p ON p.file_id = e.id"
+                     " WHERE e.user_id = ?1 AND e.parent = ?2 AND e.name > ?3 ORDER BY e.name",
     [S_PROP_NAMES] = "SELECT ns, name FROM dav_props WHERE file_id = ?1 ORDER BY ns, name",
     [S_LOCK_ADD] = "INSERT INTO dav_locks(" LOCK_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [S_LOCK_AT] = "SELECT " LOCK_COLS " FROM dav_locks WHERE user_id = ?1 AND path = ?2 "

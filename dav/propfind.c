@@ -53,7 +53,7 @@ struct pf {
     struct dav_xml_propfind query;
     enum dav_depth depth;
     bool pausable;      /* the entries come from the index's list or walk (not the target) */
-    struct dav_index_props *members; /* while a Depth 1 list runs: its dead properties */
+    struct dav_index_props *props; /* in a Depth 1 listing: the current member's properties */
     size_t piece_bytes; /* written in this call */
     char last[DAV_INDEX_PATH_MAX + 1]; /* the path of the last entry written */
     struct dav_ms ms;
@@ -188,8 +188,8 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
     if (rc)
         return rc;
     bool names_only = pf->q->kind == DAV_XML_PROPNAME;
-    if (pf->members && (names_only || pf->wants_dead))
-        rc = dav_index_member_props(pf->members, e->name, !names_only, dead_cb, pf);
+    if (pf->props)
+        rc = dav_index_props_each(pf->props, !names_only, dead_cb, pf);
     else if (names_only)
         rc = dav_index_prop_names(pf->env->ix, e->id, dead_cb, pf);
     else if (pf->wants_dead)
@@ -378,21 +378,25 @@ out:
 
 /* ---- the method ---- */
 
-/* The members of the folder after name after (Depth 1), their dead properties read alongside
- * when the answer shows any. */
+static int member_cb(void *ctx, const struct dav_entry *e, struct dav_index_props *props)
+{
+    struct pf *pf = ctx;
+    pf->props = props;
+    int rc = entry_cb(pf, e);
+    pf->props = NULL;
+    return rc;
+}
+
+/* The members of the folder after name after (Depth 1), their dead properties read in the
+ * same query when the answer shows any. */
 static int list_members(struct pf *pf, const char *after)
 {
     const struct dav_req *req = pf->req;
     struct dav_index *ix = pf->env->ix;
-    int rc = 0;
-    if (pf->wants_dead || pf->q->kind == DAV_XML_PROPNAME)
-        rc = dav_index_member_props_open(ix, req->user_id, req->path, after, &pf->members);
     pf->pausable = true;
-    if (!rc)
-        rc = dav_index_list_after(ix, req->user_id, req->path, after, entry_cb, pf);
-    dav_index_member_props_close(pf->members);
-    pf->members = NULL;
-    return rc;
+    if (pf->wants_dead || pf->q->kind == DAV_XML_PROPNAME)
+        return dav_index_list_props(ix, req->user_id, req->path, after, member_cb, pf);
+    return dav_index_list_after(ix, req->user_id, req->path, after, entry_cb, pf);
 }
 
 static int finite_depth(struct dav_resp *resp)
