@@ -642,13 +642,22 @@ static bool input_full(const struct conn *c)
     return c->in_len + LOOP_RX_BUF > c->loop->in_pool.size;
 }
 
+/* Whether input is taken now: there is room, or the body being read is kept whole for its
+ * route (the input buffer grows for it, within the route's limit and IN_HARD_MAX), or a
+ * closing connection is drained. */
+static bool input_wanted(const struct conn *c)
+{
+    return !input_full(c) || c->state == CONN_LINGER ||
+           (c->state == CONN_READ_BODY && (c->flags & CF_KEEP_BODY));
+}
+
 static void after_input(struct conn *c)
 {
     if (c->state == CONN_READ_HEAD || c->state == CONN_READ_BODY)
         on_input(c);
     /* An upload that cannot take more yet, or input pipelined behind a request in progress. */
     if (c->state != CONN_READ_HEAD && c->state != CONN_TLS_HANDSHAKE &&
-        c->state != CONN_LINGER && c->state != CONN_CLOSED && input_full(c))
+        c->state != CONN_CLOSED && !input_wanted(c))
         rx_pause(c);
 }
 
@@ -788,7 +797,7 @@ static void tls_pump(struct conn *c)
             ktls_count(false);
     }
     uint8_t plain[16384];
-    while (!input_full(c) || c->state == CONN_LINGER) {
+    while (input_wanted(c)) {
         long n = tls_session_read(s, plain, sizeof(plain));
         if (n == 0)
             break;
