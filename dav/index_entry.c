@@ -579,20 +579,31 @@ static int get_dir(struct dav_index *ix, int64_t user_id, const char *path, stru
     return rc;
 }
 
-int dav_index_list_after(struct dav_index *ix, int64_t user_id, const char *path,
-                         const char *after, dav_index_entry_cb cb, void *ctx)
+/* Listing statement id (S_LIST or S_LIST_PROPS) bound to the members of folder path after
+ * name after (pointed to, not copied); -ENOENT or -ENOTDIR when path is not a folder. No
+ * transaction: the statement reads one snapshot from first step to reset. */
+static int list_begin(struct dav_index *ix, enum ix_stmt id, int64_t user_id, const char *path,
+                      const char *after, sqlite3_stmt **out)
 {
     struct dav_entry *dir = malloc(sizeof(*dir));
     int rc = dir ? get_dir(ix, user_id, path, dir) : -ENOMEM;
     free(dir);
     if (rc)
         return rc;
-    /* No transaction: the statement reads one snapshot from first step to reset. */
-    sqlite3_stmt *s = ix_stmt(ix, S_LIST);
+    sqlite3_stmt *s = ix_stmt(ix, id);
     sqlite3_bind_int64(s, 1, user_id);
     ix_bind_text(s, 2, path);
     ix_bind_text(s, 3, after); /* "": every name is longer */
-    return stream(ix, s, "list", cb, ctx);
+    *out = s;
+    return 0;
+}
+
+int dav_index_list_after(struct dav_index *ix, int64_t user_id, const char *path,
+                         const char *after, dav_index_entry_cb cb, void *ctx)
+{
+    sqlite3_stmt *s;
+    int rc = list_begin(ix, S_LIST, user_id, path, after, &s);
+    return rc ? rc : stream(ix, s, "list", cb, ctx);
 }
 
 /* S_LIST_PROPS read a group of rows per member: the cursor stands on a row of member id. */
@@ -643,16 +654,13 @@ int dav_index_props_each(struct dav_index_props *p, bool with_values, dav_index_
 int dav_index_list_props(struct dav_index *ix, int64_t user_id, const char *path,
                          const char *after, dav_index_entry_props_cb cb, void *ctx)
 {
+    struct dav_index_props p = {.ix = ix};
     struct dav_entry *e = malloc(sizeof(*e));
-    int rc = e ? get_dir(ix, user_id, path, e) : -ENOMEM;
+    int rc = e ? list_begin(ix, S_LIST_PROPS, user_id, path, after, &p.s) : -ENOMEM;
     if (rc) {
         free(e);
         return rc;
     }
-    struct dav_index_props p = {.ix = ix, .s = ix_stmt(ix, S_LIST_PROPS)};
-    sqlite3_bind_int64(p.s, 1, user_id);
-    ix_bind_text(p.s, 2, path);
-    ix_bind_text(p.s, 3, after);
     rc = props_next(&p);
     /* Each member's first row is current when its turn comes. */
     while (rc == 0 && p.row == 0) {

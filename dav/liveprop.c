@@ -12,18 +12,12 @@
 #include "liveprop.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <inttypes.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "date.h"
-#include "fsx.h"
 #include "mime.h"
 
 #define LIVE(local, allprop, files, dirs)                                                       \

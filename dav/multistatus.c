@@ -167,6 +167,31 @@ static int out_status(struct dav_ms *ms, int status)
     return out_lit(ms, "</D:status>");
 }
 
+/* A precondition name the error element can carry (NULL: none, also fine). */
+static bool precondition_ok(const char *pre)
+{
+    return !pre || dav_xml_is_ncname(iov_make(pre, strlen(pre)));
+}
+
+/* <D:error> holding the DAV: precondition element pre (an NCName), with <D:href>href</D:href>
+ * inside when href.base is set (RFC 4918 §16). */
+static int out_error(struct dav_ms *ms, const char *pre, struct iov href)
+{
+    out_lit(ms, "<D:error><D:");
+    out_str(ms, pre);
+    if (!href.base) {
+        out_lit(ms, "/>");
+    } else {
+        out(ms, ">", 1);
+        out_href(ms, href);
+        out_lit(ms, "</D:");
+        out_str(ms, pre);
+        out(ms, ">", 1);
+    }
+    return out_lit(ms, "</D:error>");
+}
+
+/* Field by field: a compound literal would clear the 4 KiB buffer as well. */
 void dav_ms_init(struct dav_ms *ms, dav_ms_write_fn write, void *ctx)
 {
     ms->write = write;
@@ -198,7 +223,7 @@ int dav_ms_response_begin(struct dav_ms *ms, struct iov path)
 int dav_ms_propstat_begin_error(struct dav_ms *ms, int status, const char *precondition)
 {
     assert(ms->state == DAV_MS_RESPONSE || ms->state == DAV_MS_PROPSTATS);
-    if (precondition && !dav_xml_is_ncname(iov_make(precondition, strlen(precondition))))
+    if (!precondition_ok(precondition))
         return -EINVAL;
     ms->state = DAV_MS_PROPSTAT;
     ms->propstat_status = status;
@@ -417,37 +442,19 @@ int dav_ms_propstat_end(struct dav_ms *ms)
     ms->state = DAV_MS_PROPSTATS;
     out_lit(ms, "</D:prop>");
     out_status(ms, ms->propstat_status);
-    if (ms->propstat_pre) {
-        out_lit(ms, "<D:error><D:");
-        out_str(ms, ms->propstat_pre);
-        out_lit(ms, "/></D:error>");
-    }
+    if (ms->propstat_pre)
+        out_error(ms, ms->propstat_pre, iov_make(NULL, 0));
     return out_lit(ms, "</D:propstat>");
 }
 
 int dav_ms_response_status(struct dav_ms *ms, int status, const char *precondition, struct iov href)
 {
     assert(ms->state == DAV_MS_RESPONSE);
-    struct iov pre =
-        precondition ? iov_make(precondition, strlen(precondition)) : iov_make(NULL, 0);
-    if (precondition && !dav_xml_is_ncname(pre))
+    if (!precondition_ok(precondition))
         return -EINVAL;
     ms->state = DAV_MS_STATUS;
     out_status(ms, status);
-    if (!precondition)
-        return ms->err;
-    out_lit(ms, "<D:error><D:");
-    out_iov(ms, pre);
-    if (!href.base) {
-        out_lit(ms, "/>");
-    } else {
-        out(ms, ">", 1);
-        out_href(ms, href);
-        out_lit(ms, "</D:");
-        out_iov(ms, pre);
-        out(ms, ">", 1);
-    }
-    return out_lit(ms, "</D:error>");
+    return precondition ? out_error(ms, precondition, href) : ms->err;
 }
 
 int dav_ms_response_end(struct dav_ms *ms)

@@ -31,7 +31,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "davhdr.h"
@@ -49,8 +48,7 @@ struct pf {
     struct dav_env *env; /* env, req and resp are the current call's */
     const struct dav_req *req;
     struct dav_resp *resp;
-    const struct dav_xml_propfind *q; /* &query */
-    struct dav_xml_propfind query;
+    struct dav_xml_propfind q;
     enum dav_depth depth;
     bool pausable;      /* the entries come from the index's list or walk (not the target) */
     struct dav_index_props *props; /* in a Depth 1 listing: the current member's properties */
@@ -61,7 +59,7 @@ struct pf {
     bool *found;     /* per name of q: answered in the 200 group */
     int *live_of;    /* per name of q: its live property id, -1 for a dead one */
     bool ok_open;    /* the 200 propstat of the current response is open */
-    bool wants_dead; /* some names asked for are not live: the index's properties are read */
+    bool wants_dead; /* allprop, propname, or a name that is not live: dead ones are read */
     bool self_changed; /* resolving the target changed its row: read the folder from disk */
     int64_t cur_id;  /* the entry being written */
     char href[DAV_INDEX_PATH_MAX + 512];
@@ -93,9 +91,9 @@ static int dead_cb(void *ctx, const char *ns, const char *name, const char *valu
                    size_t value_len)
 {
     struct pf *pf = ctx;
-    bool wanted = pf->q->kind != DAV_XML_PROP;
-    for (size_t i = 0; i < pf->q->n_names; i++) {
-        if (name_eq(&pf->q->names[i], ns, name)) {
+    bool wanted = pf->q.kind != DAV_XML_PROP;
+    for (size_t i = 0; i < pf->q.n_names; i++) {
+        if (name_eq(&pf->q.names[i], ns, name)) {
             pf->found[i] = true;
             wanted = true;
         }
@@ -106,7 +104,7 @@ static int dead_cb(void *ctx, const char *ns, const char *name, const char *valu
     int rc = ok_group(pf);
     if (rc)
         return rc;
-    if (pf->q->kind == DAV_XML_PROPNAME)
+    if (pf->q.kind == DAV_XML_PROPNAME)
         return skip_invalid(dav_ms_prop_empty(&pf->ms, &xn));
     struct dav_xml_value v;
     if (dav_prop_value_decode(value, value_len, &v) < 0) {
@@ -121,13 +119,13 @@ static int dead_cb(void *ctx, const char *ns, const char *name, const char *valu
 /* The live properties: every one that applies (allprop, propname) or those named. */
 static int live_props(struct pf *pf, const struct dav_entry *e)
 {
-    enum dav_xml_propfind_kind kind = pf->q->kind;
+    enum dav_xml_propfind_kind kind = pf->q.kind;
     for (int id = 0; id < DAV_LIVE_COUNT; id++) {
         if (!dav_liveprop_applies(id, e))
             continue;
         bool wanted = kind == DAV_XML_PROPNAME || (kind == DAV_XML_ALLPROP &&
                                                    dav_liveprops[id].in_allprop);
-        for (size_t i = 0; i < pf->q->n_names; i++) {
+        for (size_t i = 0; i < pf->q.n_names; i++) {
             if (pf->live_of[i] == id) {
                 pf->found[i] = true;
                 wanted = true;
@@ -152,7 +150,7 @@ static int live_props(struct pf *pf, const struct dav_entry *e)
 static int missing_props(struct pf *pf)
 {
     bool open = false;
-    for (size_t i = 0; i < pf->q->n_names; i++) {
+    for (size_t i = 0; i < pf->q.n_names; i++) {
         if (pf->found[i])
             continue;
         int rc = 0;
@@ -161,7 +159,7 @@ static int missing_props(struct pf *pf)
             rc = dav_ms_propstat_begin(&pf->ms, 404);
         }
         if (!rc)
-            rc = skip_invalid(dav_ms_prop_empty(&pf->ms, &pf->q->names[i]));
+            rc = skip_invalid(dav_ms_prop_empty(&pf->ms, &pf->q.names[i]));
         if (rc)
             return rc;
     }
@@ -180,14 +178,14 @@ static int entry_cb(void *ctx, const struct dav_entry *e)
     if (n < 0)
         return n;
     dav_ms_response_begin(&pf->ms, iov_make(pf->href, (size_t)n));
-    if (pf->q->n_names)
-        memset(pf->found, 0, pf->q->n_names * sizeof(*pf->found));
+    if (pf->q.n_names)
+        memset(pf->found, 0, pf->q.n_names * sizeof(*pf->found));
     pf->ok_open = false;
     pf->cur_id = e->id;
     int rc = live_props(pf, e);
     if (rc)
         return rc;
-    bool names_only = pf->q->kind == DAV_XML_PROPNAME;
+    bool names_only = pf->q.kind == DAV_XML_PROPNAME;
     if (pf->props)
         rc = dav_index_props_each(pf->props, !names_only, dead_cb, pf);
     else if (names_only)
@@ -394,7 +392,7 @@ static int list_members(struct pf *pf, const char *after)
     const struct dav_req *req = pf->req;
     struct dav_index *ix = pf->env->ix;
     pf->pausable = true;
-    if (pf->wants_dead || pf->q->kind == DAV_XML_PROPNAME)
+    if (pf->wants_dead)
         return dav_index_list_props(ix, req->user_id, req->path, after, member_cb, pf);
     return dav_index_list_after(ix, req->user_id, req->path, after, entry_cb, pf);
 }
@@ -408,17 +406,17 @@ static int finite_depth(struct dav_resp *resp)
     return resp->write(resp->write_ctx, body, sizeof(body) - 1);
 }
 
-static int list(struct pf *pf, enum dav_depth depth, struct dav_entry *self)
+static int list(struct pf *pf, struct dav_entry *self)
 {
     struct dav_env *env = pf->env;
     const struct dav_req *req = pf->req;
-    if (depth == DAV_DEPTH_INFINITY) {
+    if (pf->depth == DAV_DEPTH_INFINITY) {
         pf->pausable = true;
         int rc = dav_index_walk(env->ix, req->user_id, req->path, env->cfg->depth_infinity_max,
                                 entry_cb, pf);
         return rc == -E2BIG && pf->ms.state == DAV_MS_START ? finite_depth(pf->resp) : rc;
     }
-    if (depth == DAV_DEPTH_0)
+    if (pf->depth == DAV_DEPTH_0)
         return entry_cb(pf, self);
     int fd = fsx_open(req->root_fd, req->path, O_RDONLY | O_DIRECTORY, 0);
     if (fd < 0)
@@ -462,7 +460,7 @@ static void pf_free(void *cont)
 {
     struct pf *pf = cont;
     dav_live_release(&pf->live);
-    dav_xml_propfind_release(&pf->query);
+    dav_xml_propfind_release(&pf->q);
     free(pf->live_of);
     free(pf->found);
     free(pf);
@@ -509,7 +507,7 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     pf = calloc(1, sizeof(*pf));
     if (!pf)
         return -ENOMEM;
-    struct dav_xml_propfind *q = &pf->query;
+    struct dav_xml_propfind *q = &pf->q;
     int rc = dav_xml_propfind_parse(q, req->body, req->body_len);
     if (rc == -EMSGSIZE) {
         rc = dav_resp_text(resp, 413, "request body too large\n");
@@ -539,7 +537,6 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     pf->env = env;
     pf->req = req;
     pf->resp = resp;
-    pf->q = q;
     pf->self_changed = self_changed;
     /* §9.1: Depth is about a collection's members; a file is its own whole answer. */
     pf->depth = self.is_dir ? depth : DAV_DEPTH_0;
@@ -555,7 +552,7 @@ int dav_propfind(struct dav_env *env, const struct dav_req *req, struct dav_resp
     if (pf->depth != DAV_DEPTH_0)
         rc = dav_live_scope(&pf->live, req->path);
     if (rc == 0)
-        rc = list(pf, pf->depth, &self);
+        rc = list(pf, &self);
     return pf_after(pf, rc);
 out:
     pf_free(pf);

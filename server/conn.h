@@ -251,9 +251,6 @@ __attribute__((format(printf, 3, 4))) int out_header(struct out *o, const char *
 int out_head(struct conn *c, struct out *o, int status, const char *headers, const char *ctype,
              int64_t len);
 
-/** Append formatted bytes to the head. Returns 0 or -ENOSPC. */
-__attribute__((format(printf, 2, 3))) int out_printf(struct out *o, const char *fmt, ...);
-
 /** Finish the head (Connection header as needed, blank line) as the first segment. */
 int out_head_end(struct conn *c, struct out *o);
 

@@ -268,8 +268,6 @@ bool davserve_next_piece(struct conn *c)
     struct dav_job *j = c->job;
     if (!j || !j->streaming || !j->resp.more)
         return false;
-    j->mem_len = 0;
-    j->body_len = 0;
     if (job_submit(c, j, STEP_METHOD, false) < 0)
         conn_abort(c);
     return true;
@@ -321,6 +319,7 @@ static int job_submit(struct conn *c, struct dav_job *j, enum job_step step, boo
     j->step = step;
     j->w = (struct work_item){.loop = c->loop, .run = job_run, .done = job_done};
     j->mem_len = 0;
+    j->body_len = 0;
     if (fresh)
         j->resp = (struct dav_resp){.write = sink_write, .write_ctx = j, .piece_max = PIECE};
     int rc = work_submit(c->loop->site->dav_work, &j->w);

@@ -22,9 +22,9 @@
 #include "http/date.h"
 #include "http/status.h"
 
-struct out *conn_out_next(struct conn *c)
+/* Empty o's plan: no segments, no file, nothing staged. */
+static void plan_reset(struct out *o)
 {
-    struct out *o = c->out;
     if (o->file_fd >= 0)
         close(o->file_fd);
     o->file_fd = -1;
@@ -33,7 +33,12 @@ struct out *conn_out_next(struct conn *c)
     o->seg_done = 0;
     o->pl_off = o->pl_len = 0;
     o->data_len = 0;
-    return o;
+}
+
+struct out *conn_out_next(struct conn *c)
+{
+    plan_reset(c->out);
+    return c->out;
 }
 
 struct out *conn_out_new(struct conn *c)
@@ -45,21 +50,16 @@ struct out *conn_out_new(struct conn *c)
         if (!o)
             return NULL;
         o->plain = NULL;
+        o->file_fd = -1;
         c->out = o;
-    } else if (o->file_fd >= 0) {
-        close(o->file_fd);
     }
-    o->file_fd = -1;
+    plan_reset(o);
     o->pipe = NULL;
     o->pipe_fill = 0;
     o->chain_pending = 0;
-    o->failed = false;
-    o->nseg = o->cur = 0;
-    o->seg_done = o->body_bytes = o->head_bytes = 0;
+    o->body_bytes = o->head_bytes = 0;
     o->status = 0;
-    o->pl_off = o->pl_len = 0;
     o->read_inflight = false;
-    o->data_len = 0;
     o->data_cap = l->out_pool.size - offsetof(struct out, data);
     return o;
 }
@@ -74,7 +74,7 @@ static int out_vprintf(struct out *o, const char *fmt, va_list ap)
     return 0;
 }
 
-int out_printf(struct out *o, const char *fmt, ...)
+static int out_printf(struct out *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
